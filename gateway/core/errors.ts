@@ -1,0 +1,65 @@
+/**
+ * Errors with a stable `code`. Every log line and metric for a failure uses the same code, so an
+ * operator can grep the journal for the metric label they saw on a dashboard.
+ */
+export type GatewayErrorCode =
+  | 'GW_ERR_CONFIG'
+  | 'GW_ERR_DECODE'
+  | 'GW_ERR_STORE_FULL'
+  | 'GW_ERR_STORE_CLOSED'
+  | 'GW_ERR_STORE_CORRUPT'
+  | 'GW_ERR_UPLINK_REJECTED'
+  | 'GW_ERR_UPLINK_UNAVAILABLE'
+  | 'GW_ERR_HARDWARE_UNAVAILABLE'
+  | 'GW_ERR_INPUT_REJECTED'
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'GatewayError'
+    this.code = code
+  }
+}
+
+/** A reading or frame that could not be decoded. Counted by `reason` and never stored. */
+export class DecodeError extends GatewayError {
+  /** Short snake_case label used as the metric's `reason`, e.g. `bad_checksum`. */
+  readonly reason: string
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super('GW_ERR_DECODE', message, options)
+    this.name = 'DecodeError'
+    this.reason = reason
+  }
+}
+
+/**
+ * An uplink failure. `retriable: false` means the peer refused the content itself (too large,
+ * not authorised for that topic): resending the same bytes cannot succeed, so the forwarder
+ * dead-letters instead of retrying forever.
+ */
+export class UplinkError extends GatewayError {
+  readonly retriable: boolean
+  /** Suggested wait before the next try (e.g. Event Hubs ServerBusy), when the peer gave one. */
+  readonly retryAfterMs: number | undefined
+  /** Short snake_case label for metrics, e.g. `disconnected`, `packet_too_large`. */
+  readonly reason: string
+  constructor(
+    reason: string,
+    message: string,
+    opts: { retriable: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(opts.retriable ? 'GW_ERR_UPLINK_UNAVAILABLE' : 'GW_ERR_UPLINK_REJECTED', message, {
+      cause: opts.cause,
+    })
+    this.name = 'UplinkError'
+    this.reason = reason
+    this.retriable = opts.retriable
+    this.retryAfterMs = opts.retryAfterMs
+  }
+}
+
+/** True when `err` carries `disconnected: true` (serialport's unplug signal) . */
+export function isDisconnect(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { disconnected?: unknown }).disconnected === true
+}

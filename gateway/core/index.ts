@@ -1,0 +1,5 @@
+export * from './types.js'
+export * from './errors.js'
+export * from './backoff.js'
+export * from './abort.js'
+export * from './observability.js'
