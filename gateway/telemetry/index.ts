@@ -1,0 +1,6 @@
+export * from './metrics.js'
+export * from './observed-gauges.js'
+export * from './logger.js'
+export * from './redact.js'
+export * from './rate-limited-log.js'
+export * from './pretty-destination.js'
