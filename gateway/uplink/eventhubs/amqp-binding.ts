@@ -1,0 +1,107 @@
+/**
+ * CloudEvents AMQP protocol binding (cloudevents/spec bindings/amqp-protocol-binding.md, v1.0.x):
+ * one stored CloudEvent (structured JSON) → one Event Hubs `EventData`.
+ *
+ * - binary mode (§3.1): `datacontenttype` → AMQP `content-type` (§3.1.1); `data` → the AMQP
+ *   application data section as bytes (§3.1.2); every other attribute, extensions included →
+ *   one application property named `cloudEvents_<name>` (§3.1.3; §3.1.3.1 as pinned in
+ *   ../shared/vectors/cloudevents.json: `cloudEvents_` is preferred over `cloudEvents:` because JMS
+ *   property names cannot contain `:`; receivers accept both. Some spec revisions print only `:`).
+ * - structured mode (§3.2): content-type `application/cloudevents+json` (§3.2.1), the JSON event
+ *   format document as the data section (§3.2.2), no application properties (§3.2.3 makes them
+ *   optional; leaving them out keeps the event small).
+ * - both modes: AMQP `message_id` = CloudEvent `id`, so a consumer can dedupe resends by id even
+ *   without parsing the body (source + id identify an event, CloudEvents 1.0 §3.1.1).
+ */
+import type { EventData } from '@azure/event-hubs'
+import type { Entry } from '../../core/types.js'
+
+export type BindingMode = 'binary' | 'structured'
+
+/** Media type of the JSON event format (CloudEvents JSON format §3, AMQP binding §3.2.1). */
+export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json'
+/** Application-property prefix for binary mode (AMQP binding §3.1.3.1). */
+export const PROPERTY_PREFIX = 'cloudEvents_'
+
+/** Entry that cannot be expressed as an AMQP message. Permanent: resending cannot fix it. */
+export class BindingError extends Error {
+  readonly reason = 'invalid_event'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'BindingError'
+  }
+}
+
+/** Members of the JSON format that are not binary-mode application properties. */
+const NOT_PROPERTIES = new Set(['data', 'data_base64', 'datacontenttype'])
+
+/** `*\/json` or `*\/*+json` (JSON format §3.1.1: such data is a JSON value, not a string of JSON). */
+export function isJsonMediaType(contentType: string): boolean {
+  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase()
+  return media.endsWith('/json') || media.endsWith('+json')
+}
+
+/**
+ * AMQP binding §3.1.3.2: values are the native AMQP type or the canonical string form. Strings
+ * and booleans go native. Integers go as canonical strings: a JS number would be encoded as AMQP
+ * uint/int by the SDK, not the `long` the table asks for. `time` stays a string (not an AMQP
+ * timestamp) because the timestamp type has millisecond precision and RFC 3339 may carry more.
+ */
+function propertyValue(value: unknown): string | boolean | undefined {
+  if (value === null || value === undefined) return undefined // JSON format §2.2: null = unset
+  if (typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'number') return String(value)
+  return JSON.stringify(value) // not a valid attribute type; carried rather than dropped
+}
+
+function parseEvent(entry: Entry): Record<string, unknown> {
+  let ev: unknown
+  try {
+    ev = JSON.parse(entry.json)
+  } catch (err) {
+    throw new BindingError(`event ${entry.id} is not valid JSON`, { cause: err })
+  }
+  if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) {
+    throw new BindingError(`event ${entry.id} is not a JSON object`)
+  }
+  return ev as Record<string, unknown>
+}
+
+/** Binary-mode body and content type from the JSON format members (JSON format §3.1.2). */
+function binaryData(ev: Record<string, unknown>): { body: Buffer; contentType: string | undefined } {
+  const declared = typeof ev['datacontenttype'] === 'string' ? ev['datacontenttype'] : undefined
+  if (typeof ev['data_base64'] === 'string') {
+    // Binary data: the declared type (if any) describes the original bytes; none is inferred.
+    return { body: Buffer.from(ev['data_base64'], 'base64'), contentType: declared }
+  }
+  if (!('data' in ev) || ev['data'] === undefined) return { body: Buffer.alloc(0), contentType: declared }
+  // JSON format §3.1.2: `data` without datacontenttype is application/json, and a re-serialised
+  // event SHOULD state it explicitly. An explicit `data: null` is a payload (the bytes `null`).
+  const contentType = declared ?? 'application/json'
+  const data = ev['data']
+  if (!isJsonMediaType(contentType) && typeof data === 'string') {
+    return { body: Buffer.from(data, 'utf8'), contentType }
+  }
+  return { body: Buffer.from(JSON.stringify(data), 'utf8'), contentType }
+}
+
+/**
+ * Maps one stored event to an `EventData`. Throws BindingError for an entry whose JSON is not a
+ * CloudEvent object (only possible in binary mode, which has to look inside).
+ */
+export function toEventData(entry: Entry, mode: BindingMode): EventData {
+  if (mode === 'structured') {
+    return { body: Buffer.from(entry.json, 'utf8'), contentType: STRUCTURED_CONTENT_TYPE, messageId: entry.id }
+  }
+  const ev = parseEvent(entry)
+  const properties: Record<string, string | boolean> = {}
+  for (const [name, value] of Object.entries(ev)) {
+    if (NOT_PROPERTIES.has(name)) continue
+    const v = propertyValue(value)
+    if (v !== undefined) properties[PROPERTY_PREFIX + name] = v
+  }
+  const { body, contentType } = binaryData(ev)
+  const out: EventData = { body, messageId: entry.id, properties }
+  if (contentType !== undefined) out.contentType = contentType
+  return out
+}

@@ -1,0 +1,136 @@
+/**
+ * Fills and sends Event Hubs batches for one `send()` call.
+ *
+ * Invariants:
+ * - One partition key per AMQP batch (the service routes a batch by the key of the envelope), and
+ *   within a key, events leave in the order given; a key's next batch is sent only after its
+ *   previous one was accepted, and nothing more of that key is sent after a failure, so a retry of
+ *   the whole forwarder batch cannot overtake what is still missing.
+ * - Batch size is the service's business: `createBatch()` reads `max_message_size` from the link
+ *   and `tryAdd` refuses what would exceed it. An event that does not fit an EMPTY batch is
+ *   rejected alone (`message_too_large`); the others go on.
+ * - If the service still refuses a batch as too large (its limit shrank below what the link
+ *   advertised), the batch is resent in halves, in order, down to single events; a single event
+ *   it refuses is rejected alone. At most log2(n) extra sends.
+ * - Resolves only after every sendBatch of every key resolved. On the first failure no new key is
+ *   started; keys already in flight finish, then the failures are thrown together (the caller
+ *   classifies them). Keys that were accepted before the failure are resent on retry: duplicates,
+ *   never loss (at-least-once; consumers dedupe by CloudEvent source + id).
+ */
+import type { EventData, EventDataBatch } from '@azure/event-hubs'
+import type { Entry, SendResult } from '../../core/types.js'
+import { isMessageTooLarge } from './classify-error.js'
+
+/** The two producer calls we use; `EventHubProducerClient` satisfies it (tests may fake it). */
+export interface BatchProducer {
+  createBatch(options: { partitionKey: string; abortSignal?: AbortSignal }): Promise<EventDataBatch>
+  sendBatch(batch: EventDataBatch, options: { abortSignal?: AbortSignal }): Promise<void>
+}
+
+/** Runs one SDK call under the uplink's deadline and stop signal (see op-deadline.ts). */
+export type GuardedCall = <T>(what: string, op: (signal: AbortSignal) => Promise<T>) => Promise<T>
+
+export interface PreparedEvent {
+  entry: Entry
+  event: EventData
+}
+
+export type Rejection = SendResult['rejected'][number]
+
+interface KeyContext {
+  producer: BatchProducer
+  call: GuardedCall
+  key: string
+  rejected: Rejection[]
+}
+
+function tooLarge(entry: Entry, message: string): Rejection {
+  return { entry, reason: 'message_too_large', message }
+}
+
+/** Sends `items` of one key in order, at most `maxPerBatch` per AMQP batch. */
+async function sendKey(ctx: KeyContext, items: PreparedEvent[], maxPerBatch: number): Promise<void> {
+  let i = 0
+  while (i < items.length) {
+    const batch = await ctx.call('createBatch', (signal) =>
+      ctx.producer.createBatch({ partitionKey: ctx.key, abortSignal: signal }))
+    const members: PreparedEvent[] = []
+    while (i < items.length && members.length < maxPerBatch) {
+      const item = items[i]!
+      let added: boolean
+      try {
+        added = batch.tryAdd(item.event)
+      } catch (err) {
+        // The SDK validates while encoding (e.g. message_id longer than 128 characters).
+        ctx.rejected.push({ entry: item.entry, reason: 'invalid_event', message: String((err as Error)?.message ?? err) })
+        i++
+        continue
+      }
+      if (added) {
+        members.push(item)
+        i++
+      } else if (members.length === 0) {
+        ctx.rejected.push(tooLarge(item.entry, `event of ${item.entry.sizeBytes} bytes does not fit an empty batch (max ${batch.maxSizeInBytes} bytes)`))
+        i++
+      } else {
+        break // full: send it, the next batch starts with this item
+      }
+    }
+    if (members.length > 0) await sendMembers(ctx, batch, members)
+  }
+}
+
+async function sendMembers(ctx: KeyContext, batch: EventDataBatch, members: PreparedEvent[]): Promise<void> {
+  try {
+    await ctx.call('sendBatch', (signal) => ctx.producer.sendBatch(batch, { abortSignal: signal }))
+  } catch (err) {
+    if (!isMessageTooLarge(err)) throw err
+    if (members.length === 1) {
+      ctx.rejected.push(tooLarge(members[0]!.entry, `refused by the service as too large: ${String((err as Error)?.message ?? err)}`))
+      return
+    }
+    await sendKey(ctx, members, Math.ceil(members.length / 2))
+  }
+}
+
+/** Groups by key, keeping each key's order; Map iteration order is first-seen order. */
+export function groupByKey(items: PreparedEvent[], keyOf: (entry: Entry) => string): Map<string, PreparedEvent[]> {
+  const groups = new Map<string, PreparedEvent[]>()
+  for (const item of items) {
+    const key = keyOf(item.entry)
+    const list = groups.get(key)
+    if (list) list.push(item)
+    else groups.set(key, [item])
+  }
+  return groups
+}
+
+/**
+ * Sends every group, up to `concurrency` keys at once. Resolves with the events refused for their
+ * content; rejects with the SDK failure(s) (an AggregateError when several keys failed).
+ */
+export async function sendGroups(
+  producer: BatchProducer,
+  call: GuardedCall,
+  groups: Map<string, PreparedEvent[]>,
+  concurrency: number,
+): Promise<Rejection[]> {
+  const rejected: Rejection[] = []
+  const failures: unknown[] = []
+  const queue = [...groups.entries()]
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < queue.length && failures.length === 0) {
+      const [key, items] = queue[next++]!
+      try {
+        await sendKey({ producer, call, key, rejected }, items, Number.POSITIVE_INFINITY)
+      } catch (err) {
+        failures.push(err)
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
+  if (failures.length === 1) throw failures[0]
+  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} partition keys failed`)
+  return rejected
+}

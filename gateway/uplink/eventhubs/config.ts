@@ -1,0 +1,125 @@
+/**
+ * Config of an `eventhubs` uplink. Required: `type`, `id`, and exactly one way to authenticate:
+ * `connectionString` (with `EntityPath`, or with `eventHubName`), or `fullyQualifiedNamespace` +
+ * `eventHubName` + `sharedAccessKeyName` + `sharedAccessKey`.
+ */
+import { z } from 'zod'
+import { byteSize, componentId } from '../../config/units.js'
+
+/** Placeholders a `partitionKey` template may use (see partition-key.ts). */
+export const PARTITION_KEY_PLACEHOLDERS = ['gatewayId', 'sourceId', 'deviceId', 'source'] as const
+
+const KEY_FIELDS = ['fullyQualifiedNamespace', 'sharedAccessKeyName', 'sharedAccessKey'] as const
+
+/** `Key=value;...` pairs of an Event Hubs connection string (keys case-sensitive, as the SDK reads them). */
+export function parseConnectionStringParts(cs: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const part of cs.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim()
+  }
+  return out
+}
+
+const partitionKeyTemplate = z
+  .string()
+  .min(1)
+  .max(256)
+  .superRefine((t, ctx) => {
+    for (const m of t.matchAll(/\{([^}]*)\}/g)) {
+      if (!(PARTITION_KEY_PLACEHOLDERS as readonly string[]).includes(m[1] ?? '')) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown placeholder {${m[1]}}; use ${PARTITION_KEY_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')}`,
+        })
+      }
+    }
+  })
+
+export const eventHubsUplinkSchema = z
+  .strictObject({
+    type: z.literal('eventhubs'),
+    id: componentId,
+    /**
+     * `Endpoint=sb://<ns>.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=...[;EntityPath=<hub>]`.
+     * A secret: never logged. `UseDevelopmentEmulator=true` switches to plain TCP (local emulator/tests).
+     */
+    connectionString: z.string().min(1).optional(),
+    /** Host name, e.g. `mynamespace.servicebus.windows.net` (no `sb://`). */
+    fullyQualifiedNamespace: z
+      .string()
+      .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/, 'must be a host name such as mynamespace.servicebus.windows.net (no sb:// prefix)')
+      .optional(),
+    /** Required unless the connection string has `EntityPath`. */
+    eventHubName: z.string().min(1).max(256).optional(),
+    sharedAccessKeyName: z.string().min(1).max(256).optional(),
+    /** A secret: never logged. */
+    sharedAccessKey: z.string().min(1).optional(),
+    /**
+     * Partition key template; placeholders {gatewayId} {sourceId} {deviceId} {source}. One key per
+     * device keeps each device's events in order on one partition. @default "{source}"
+     */
+    partitionKey: partitionKeyTemplate.default('{source}'),
+    /** CloudEvents AMQP binding content mode (binary: attributes in application properties). @default binary */
+    mode: z.enum(['binary', 'structured']).default('binary'),
+    /** Most events per forwarder batch. @default 500 */
+    maxEvents: z.number().int().min(1).max(10_000).default(500),
+    /**
+     * Most stored bytes per forwarder batch. Only a read-side cap: the wire limit is the service's
+     * `max_message_size` per AMQP batch (1 MB Standard/Premium, 256 KB Basic), which `createBatch`
+     * learns from the link and `tryAdd` enforces. @default "1MiB"
+     */
+    maxBytes: byteSize.default(1024 * 1024),
+    /** Wait this long for a batch to fill. @default 50 */
+    lingerMs: z.number().int().min(0).max(60_000).default(50),
+    /** Batches outstanding at once. @default 4 */
+    maxInFlight: z.number().int().min(1).max(64).default(4),
+    /** Budget of one SDK operation (createBatch or sendBatch, including the SDK's own retries). @default 30000 */
+    sendTimeoutMs: z.number().int().min(500).max(600_000).default(30_000),
+    /** Retry backoff cap, ms; also the wait suggested after an auth failure. @default 30000 */
+    retryMaxMs: z.number().int().min(100).max(600_000).default(30_000),
+  })
+  .superRefine((c, ctx) => {
+    const keyFieldsSet = KEY_FIELDS.filter((f) => c[f] !== undefined)
+    if (c.connectionString !== undefined) {
+      if (keyFieldsSet.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [keyFieldsSet[0]!],
+          message: `use either connectionString or fullyQualifiedNamespace + sharedAccessKeyName + sharedAccessKey, not both (also set: ${keyFieldsSet.join(', ')})`,
+        })
+      }
+      const parts = parseConnectionStringParts(c.connectionString)
+      if (!parts['Endpoint']?.startsWith('sb://')) {
+        ctx.addIssue({ code: 'custom', path: ['connectionString'], message: 'connectionString needs Endpoint=sb://<namespace>/' })
+      }
+      const entityPath = parts['EntityPath']
+      if (entityPath === undefined && c.eventHubName === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['eventHubName'], message: 'eventHubName is required when the connection string has no EntityPath' })
+      }
+      if (entityPath !== undefined && c.eventHubName !== undefined && entityPath !== c.eventHubName) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['eventHubName'],
+          message: `eventHubName "${c.eventHubName}" contradicts the connection string's EntityPath "${entityPath}"`,
+        })
+      }
+      return
+    }
+    const needed = [...KEY_FIELDS, 'eventHubName' as const].filter((f) => c[f] === undefined)
+    if (keyFieldsSet.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['connectionString'],
+        message: 'set connectionString, or fullyQualifiedNamespace + eventHubName + sharedAccessKeyName + sharedAccessKey',
+      })
+    } else if (needed.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [needed[0]!],
+        message: `without connectionString, also set: ${needed.join(', ')}`,
+      })
+    }
+  })
+
+export type EventHubsUplinkConfig = z.infer<typeof eventHubsUplinkSchema>

@@ -1,0 +1,185 @@
+/**
+ * Uplink to Azure Event Hubs over AMQP, with the official SDK's `EventHubProducerClient`.
+ *
+ * What "ack" means: `send()` resolves once the service ACCEPTED every AMQP batch it sent (that is
+ * when `sendBatch` resolves); only then may the forwarder ack (delete) the entries. Events the
+ * service refuses for their content (too large; not expressible as AMQP) are returned in
+ * `rejected` for dead-lettering, and never hold up the others.
+ *
+ * What is lost on a crash: nothing that was queued. The producer holds no buffer of its own, so an
+ * unsent or unconfirmed event is still in the store and is resent after a restart (same CloudEvent
+ * id and AMQP message_id: a duplicate the consumer can drop, never a loss).
+ *
+ * Failures reject with a classified UplinkError (see classify-error.ts): everything but a refused
+ * size is retriable, auth failures included (a rotated key is fixed without losing the queue).
+ * No SDK call can hang a send: each runs under `sendTimeoutMs` (op-deadline.ts).
+ */
+import type { EventHubClientOptions, RetryOptions } from '@azure/event-hubs'
+import { UplinkError, GatewayError } from '../../core/errors.js'
+import { silentLogger, type Logger } from '../../core/observability.js'
+import type { Entry, SendResult, Uplink, UplinkBatchLimits, UplinkHealth } from '../../core/types.js'
+import { toEventData } from './amqp-binding.js'
+import { groupByKey, sendGroups, type GuardedCall, type PreparedEvent, type Rejection } from './batch-sender.js'
+import { classifyEventHubsError, type ClassifyOptions } from './classify-error.js'
+import type { EventHubsUplinkConfig } from './config.js'
+import { withDeadline } from './op-deadline.js'
+import { compilePartitionKey, type PartitionKeyFn } from './partition-key.js'
+import { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
+
+/** Partition keys sent concurrently within one send(); each key stays sequential. */
+const KEY_CONCURRENCY = 8
+
+export interface EventHubsUplinkOptions {
+  /** @default silentLogger */
+  logger?: Logger
+  /** Replaces fields of the SDK retry policy (tests shorten delays). @default defaultSdkRetryOptions(sendTimeoutMs) */
+  sdkRetryOptions?: Partial<RetryOptions>
+  /** Builds the producer. A seam for tests. @default createProducerClient */
+  createProducer?: (config: EventHubsUplinkConfig, options: EventHubClientOptions) => ProducerClient
+}
+
+export class EventHubsUplink implements Uplink {
+  readonly type = 'eventhubs'
+  readonly id: string
+  readonly limits: UplinkBatchLimits
+  private readonly log: Logger
+  private readonly keyOf: PartitionKeyFn
+  private readonly classifyOptions: ClassifyOptions
+  private client: ProducerClient | undefined
+  private stopController = new AbortController()
+  /** Outcome bookkeeping: only the newest operation may set health. */
+  private opSeq = 0
+  private recordedSeq = 0
+  private state: UplinkHealth = { connected: false, detail: 'not started' }
+
+  constructor(
+    private readonly config: EventHubsUplinkConfig,
+    private readonly options: EventHubsUplinkOptions = {},
+  ) {
+    this.id = config.id
+    this.limits = {
+      maxEvents: config.maxEvents,
+      maxBytes: config.maxBytes,
+      lingerMs: config.lingerMs,
+      maxInFlight: config.maxInFlight,
+    }
+    this.log = (options.logger ?? silentLogger).child({ component: 'uplink', uplink: config.id, type: 'eventhubs' })
+    this.keyOf = compilePartitionKey(config.partitionKey)
+    this.classifyOptions = { authRetryMs: config.retryMaxMs, maxRetryAfterMs: config.retryMaxMs }
+  }
+
+  /**
+   * Creates the producer and opens the send link in the background (so health shows an auth or
+   * network problem before the first event). Never throws for an unreachable or refusing peer;
+   * throws GatewayError(GW_ERR_CONFIG) only if the SDK cannot parse the connection settings.
+   */
+  async start(): Promise<void> {
+    if (this.client) return
+    const sdkOptions: EventHubClientOptions = {
+      retryOptions: { ...defaultSdkRetryOptions(this.config.sendTimeoutMs), ...this.options.sdkRetryOptions },
+      userAgent: 'edge-gateway',
+    }
+    try {
+      this.client = (this.options.createProducer ?? createProducerClient)(this.config, sdkOptions)
+    } catch (err) {
+      // The SDK's message does not echo the secret; ours names only the uplink.
+      throw new GatewayError('GW_ERR_CONFIG', `uplink ${this.id}: invalid Event Hubs connection settings`, { cause: err })
+    }
+    this.stopController = new AbortController()
+    this.state = { connected: false, detail: 'connecting' }
+    void this.warmUp(this.client)
+  }
+
+  /** Closes the connection. Outstanding sends reject with a retriable UplinkError (`stopped`). */
+  async stop(): Promise<void> {
+    const client = this.client
+    if (!client) return
+    this.client = undefined
+    this.stopController.abort(new Error('uplink stopping'))
+    this.state = { connected: false, detail: 'stopped' }
+    try {
+      await withDeadline('close', this.config.sendTimeoutMs, [], () => client.close())
+    } catch (err) {
+      this.log.warn({ err }, 'closing the Event Hubs client failed')
+    }
+  }
+
+  /**
+   * Resolves once the service accepted every entry not in `rejected`. Rejects with an UplinkError:
+   * retriable for everything transient or fixable (disconnected, timeout, throttled with
+   * `retryAfterMs`, unauthorized with a slow `retryAfterMs`, stopped); never for a whole batch
+   * because of one bad event (that one is in `rejected`).
+   */
+  async send(batch: Entry[], signal: AbortSignal): Promise<SendResult> {
+    const client = this.client
+    if (!client) throw new UplinkError('stopped', `uplink ${this.id} is not running`, { retriable: true })
+    const rejected: Rejection[] = []
+    const prepared: PreparedEvent[] = []
+    for (const entry of batch) {
+      try {
+        prepared.push({ entry, event: toEventData(entry, this.config.mode) })
+      } catch (err) {
+        rejected.push({ entry, reason: 'invalid_event', message: (err as Error).message })
+      }
+    }
+    if (prepared.length === 0) return { rejected }
+    const seq = ++this.opSeq
+    const stopSignal = this.stopController.signal
+    const call = this.guardedCall([signal, stopSignal])
+    try {
+      rejected.push(...(await sendGroups(client, call, groupByKey(prepared, this.keyOf), KEY_CONCURRENCY)))
+    } catch (err) {
+      const failure = stopSignal.aborted
+        ? new UplinkError('stopped', `uplink ${this.id} stopped during a send`, { retriable: true, cause: err })
+        : classifyEventHubsError(err, this.classifyOptions)
+      this.record(seq, failure)
+      throw failure
+    }
+    this.record(seq, undefined)
+    if (rejected.length > 0) {
+      const reasons = [...new Set(rejected.map((r) => r.reason))]
+      this.log.warn({ code: 'GW_ERR_UPLINK_REJECTED', rejected: rejected.length, reasons }, 'events refused for their content')
+    }
+    return { rejected }
+  }
+
+  /** Best effort: `connected` reflects the last completed operation (warm-up or send). */
+  health(): UplinkHealth {
+    return { ...this.state }
+  }
+
+  private guardedCall(parents: readonly AbortSignal[]): GuardedCall {
+    return (what, op) => withDeadline(what, this.config.sendTimeoutMs, parents, op)
+  }
+
+  /** Opens the link (CBS auth + attach) by creating and discarding an empty batch. Never throws. */
+  private async warmUp(client: ProducerClient): Promise<void> {
+    const seq = ++this.opSeq
+    try {
+      await this.guardedCall([this.stopController.signal])('connect', (signal) =>
+        client.createBatch({ partitionKey: 'edge-gateway-warm-up', abortSignal: signal }))
+      this.record(seq, undefined)
+    } catch (err) {
+      if (!this.stopController.signal.aborted) this.record(seq, classifyEventHubsError(err, this.classifyOptions))
+    }
+  }
+
+  private record(seq: number, failure: UplinkError | undefined): void {
+    // A cancelled send says nothing about the peer; a late result must not overwrite a newer one.
+    if (failure?.reason === 'aborted' || failure?.reason === 'stopped' || seq < this.recordedSeq) return
+    this.recordedSeq = seq
+    if (!failure) {
+      if (!this.state.connected) this.log.info('Event Hubs reachable, sends confirmed')
+      this.state = { connected: true }
+      return
+    }
+    const detail =
+      failure.reason === 'unauthorized'
+        ? `unauthorized: credentials refused (wrong or rotated key, or no Send claim); retrying every ${Math.round(this.config.retryMaxMs / 1000)} s, nothing is dropped. ${failure.message}`
+        : `${failure.reason}: ${failure.message}`
+    if (detail !== this.state.detail) {
+      this.log.warn({ code: failure.code, reason: failure.reason, retryAfterMs: failure.retryAfterMs }, detail)
+    }
+    this.state = { connected: false, detail }
+  }
+}

@@ -1,0 +1,7 @@
+export * from './config.js'
+export * from './eventhubs-uplink.js'
+export * from './amqp-binding.js'
+export * from './classify-error.js'
+export * from './partition-key.js'
+export { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
+export { SendTimeoutError, SendAbortedError } from './op-deadline.js'

@@ -1,0 +1,62 @@
+/**
+ * Shared bits of the Event Hubs uplink tests: an uplink wired to a test peer with short SDK
+ * retry delays, and a retry loop that behaves like an impatient forwarder.
+ */
+import { UplinkError } from '../../gateway/core/errors.js'
+import type { Entry, SendResult } from '../../gateway/core/types.js'
+import { eventHubsUplinkSchema } from '../../gateway/uplink/eventhubs/config.js'
+import { EventHubsUplink } from '../../gateway/uplink/eventhubs/eventhubs-uplink.js'
+import type { EventHubsPeer } from './eventhubs-peer.js'
+
+export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): EventHubsUplink {
+  const config = eventHubsUplinkSchema.parse({
+    type: 'eventhubs',
+    id: 'eh',
+    connectionString: peer.connectionString(),
+    sendTimeoutMs: 5_000,
+    ...overrides,
+  })
+  // Short SDK delays keep outage tests quick; the policy shape stays the production one.
+  return new EventHubsUplink(config, { sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } })
+}
+
+export const never = new AbortController().signal
+
+/**
+ * Sends until confirmed, like the forwarder but without waiting (retryAfterMs is recorded, not
+ * honoured). Every failure must be a retriable UplinkError.
+ */
+export async function sendUntilConfirmed(
+  uplink: EventHubsUplink,
+  batch: Entry[],
+  maxAttempts = 20,
+): Promise<{ result: SendResult; failures: UplinkError[] }> {
+  const failures: UplinkError[] = []
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { result: await uplink.send(batch, never), failures }
+    } catch (err) {
+      if (!(err instanceof UplinkError) || !err.retriable) throw err
+      failures.push(err)
+      if (attempt >= maxAttempts) throw err
+    }
+  }
+}
+
+/** Sequence numbers per partition key, in arrival order. */
+export function sequencesByKey(events: readonly { partitionKey?: string; applicationProperties: Record<string, unknown>; body: Buffer; contentType?: string }[]): Map<string, number[]> {
+  const out = new Map<string, number[]>()
+  for (const e of events) {
+    const seq =
+      e.applicationProperties['cloudEvents_sequence'] ??
+      (e.contentType?.startsWith('application/cloudevents') ? JSON.parse(e.body.toString()).sequence : undefined)
+    const list = out.get(e.partitionKey ?? '') ?? []
+    list.push(Number(seq))
+    out.set(e.partitionKey ?? '', list)
+  }
+  return out
+}
+
+export function isAscending(xs: number[]): boolean {
+  return xs.every((x, i) => i === 0 || x > xs[i - 1]!)
+}
