@@ -5,13 +5,14 @@
  */
 import { simulatorSourceSchema } from '../../drivers/simulator/config.js'
 import { mqttUplinkSchema } from '../uplink/mqtt/config.js'
+import { eventHubsUplinkSchema } from '../uplink/eventhubs/config.js'
 import { typedUnion } from './typed-union.js'
 
 /** Schemas of `sources[]` entries, told apart by `type`. */
 export const SOURCE_SCHEMAS = [simulatorSourceSchema] as const
 
 /** Schemas of `uplinks[]` entries, told apart by `type`. */
-export const UPLINK_SCHEMAS = [mqttUplinkSchema] as const
+export const UPLINK_SCHEMAS = [mqttUplinkSchema, eventHubsUplinkSchema] as const
 
 /** One `sources[]` entry. */
 export const sourceConfigSchema = typedUnion('source', SOURCE_SCHEMAS)

@@ -1,0 +1,39 @@
+/**
+ * Builds sources and uplinks from their validated config. Adding a type is one case here plus its
+ * schema in gateway/config. Drivers are imported lazily so a machine without, say, Bluetooth never
+ * loads the BLE stack.
+ */
+import type { InputCounters, Logger } from '../core/observability.js'
+import type { Source, Uplink } from '../core/types.js'
+import type { GatewayConfig } from '../config/index.js'
+import { SimulatorSource } from '../../drivers/simulator/index.js'
+import { MqttUplink } from '../uplink/mqtt/index.js'
+
+export type SourceConfig = GatewayConfig['sources'][number]
+export type UplinkConfig = GatewayConfig['uplinks'][number]
+
+export interface ComponentDeps {
+  gatewayId: string
+  log: Logger
+  counters: InputCounters
+}
+
+export async function createSource(config: SourceConfig, deps: ComponentDeps): Promise<Source> {
+  switch (config.type) {
+    case 'simulator':
+      return new SimulatorSource(config)
+  }
+}
+
+export async function createUplink(config: UplinkConfig, deps: ComponentDeps): Promise<Uplink> {
+  const log = deps.log.child({ component: `uplink:${config.id}` })
+  switch (config.type) {
+    case 'mqtt':
+      return new MqttUplink(config, { gatewayId: deps.gatewayId, log })
+    case 'eventhubs': {
+      // Loaded only when configured: the Azure SDK is large and most gateways use one uplink type.
+      const { EventHubsUplink } = await import('../uplink/eventhubs/index.js')
+      return new EventHubsUplink(config, { logger: log })
+    }
+  }
+}
