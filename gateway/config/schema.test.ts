@@ -119,8 +119,8 @@ uplinks:
   it('unknown uplink type, and a missing one', () => {
     const issues = issuesOf(`gateway: { id: gw1 }\nuplinks: [{ type: foo, id: x }, { id: y }]\n`)
     expect(issues).toEqual([
-      expect.objectContaining({ path: 'uplinks.0.type', message: 'unknown uplink type "foo" (expected one of: mqtt)' }),
-      expect.objectContaining({ path: 'uplinks.1.type', message: 'required (one of: mqtt)' }),
+      expect.objectContaining({ path: 'uplinks.0.type', message: 'unknown uplink type "foo" (expected one of: mqtt, eventhubs)' }),
+      expect.objectContaining({ path: 'uplinks.1.type', message: 'required (one of: mqtt, eventhubs)' }),
     ])
   })
 
