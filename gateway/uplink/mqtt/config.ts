@@ -19,8 +19,21 @@ export const mqttUplinkSchema = z
     id: componentId,
     /** mqtt://, mqtts://, ws:// or wss:// URL of the broker. */
     url: z.string().regex(/^(mqtts?|wss?|tcp|tls):\/\/.+/, 'must be an mqtt://, mqtts://, ws:// or wss:// URL'),
-    /** Topic template; placeholders {gatewayId} {sourceId} {deviceId} {type}. */
-    topic: z.string().min(1).default('edge/{gatewayId}/{sourceId}/{deviceId}/{type}'),
+    /**
+     * Topic template; placeholders {gatewayId} {sourceId} {deviceId} {type}. Literal parts may not
+     * contain the wildcards `+`/`#` (MQTT-3.3.2-2) or NUL (MQTT-1.5.4-2).
+     */
+    topic: z
+      .string()
+      .min(1)
+      .max(1024)
+      .refine((t) => !/[+#\u0000]/.test(t.replace(/\{(gatewayId|sourceId|deviceId|type)\}/g, '')), {
+        message: 'topic may not contain +, # or NUL outside the placeholders (MQTT-3.3.2-2)',
+      })
+      .refine((t) => !/\{(?!(gatewayId|sourceId|deviceId|type)\})/.test(t), {
+        message: 'unknown placeholder; use {gatewayId} {sourceId} {deviceId} {type}',
+      })
+      .default('edge/{gatewayId}/{sourceId}/{deviceId}/{type}'),
     /** CloudEvents MQTT binding mode. `binary` needs protocolVersion 5. @default structured */
     mode: z.enum(['structured', 'binary', 'batch']).default('structured'),
     /** 5 = MQTT 5.0, 4 = MQTT 3.1.1. @default 5 */
@@ -47,6 +60,16 @@ export const mqttUplinkSchema = z
     ackTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
     /** Reconnect backoff cap, ms (full jitter, exponential from 250 ms). @default 30000 */
     reconnectMaxMs: z.number().int().min(100).max(600_000).default(30_000),
+    /**
+     * Largest PUBLISH packet the broker accepts, bytes, when it does not say so itself (MQTT 3.1.1
+     * brokers; MQTT 5 brokers announce it in CONNACK and the smaller value wins). An event whose
+     * packet would be larger is rejected alone (`packet_too_large`) instead of being sent: a 3.1.1
+     * broker answers an oversize packet by dropping the connection, which would otherwise look like
+     * an outage and be retried forever. Unset: only the broker's CONNACK limit (if any) applies.
+     */
+    maxPacketBytes: byteSize.optional(),
+    /** On stop(), wait this long for outstanding PUBACKs before closing hard. @default 2000 */
+    stopGraceMs: z.number().int().min(0).max(60_000).default(2_000),
   })
   .superRefine((c, ctx) => {
     if (c.mode === 'binary' && c.protocolVersion !== 5) {
