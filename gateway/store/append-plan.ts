@@ -1,0 +1,89 @@
+/**
+ * Decides which offered events an append stores and what it evicts, following `whenFull`:
+ *
+ * - `drop_oldest`: telemetry evicts the oldest telemetry; an alert evicts telemetry first and, when
+ *   only alerts are left, the oldest alerts. Telemetry never evicts an alert (promise 5).
+ * - `reject_new`: telemetry that does not fit is refused; an alert may still evict telemetry.
+ * - `block`: like reject_new, but the caller waits for space instead of refusing.
+ *
+ * Once one telemetry event is refused, the rest of the batch's telemetry is refused too, so what
+ * is stored is always a prefix of each device's readings (order per device, promise 6).
+ */
+import type { NewEvent, WhenFull } from '../core/types.js'
+import type { FrontTrimmer } from './front-trimmer.js'
+import { encodeEntryValue, entrySizeBytes } from './value-codec.js'
+
+export interface PreparedEvent {
+  event: NewEvent
+  /** Encoded value; its cumBytes is filled in at commit time. */
+  value: Buffer
+  sizeBytes: number
+  appendedMs: number
+}
+
+export interface PlanOptions {
+  whenFull: WhenFull
+  maxBytes: number
+  /** Bytes stored now. */
+  usedBytes: number
+  /** Stop at the first event that does not fit, so `accepted` is a prefix of the input. */
+  stopOnReject: boolean
+  trimmer: FrontTrimmer
+}
+
+export interface AppendPlan {
+  accepted: PreparedEvent[]
+  rejected: number
+  /** False when planning stopped early (stopOnReject). */
+  complete: boolean
+}
+
+export function prepareEvents(events: readonly NewEvent[], appendedMs: number): PreparedEvent[] {
+  return events.map((event) => {
+    const value = encodeEntryValue(event, appendedMs)
+    return { event, value, sizeBytes: entrySizeBytes(value), appendedMs }
+  })
+}
+
+/** Bytes that may be evicted to make room for an event of this class under this policy. */
+function evictableBytes(isAlert: boolean, opts: PlanOptions): number {
+  const telemetry = opts.trimmer.remainingBytes('telemetry')
+  if (isAlert) return telemetry + (opts.whenFull === 'drop_oldest' ? opts.trimmer.remainingBytes('alert') : 0)
+  return opts.whenFull === 'drop_oldest' ? telemetry : 0
+}
+
+async function makeRoom(isAlert: boolean, deficitBytes: number, trimmer: FrontTrimmer): Promise<number> {
+  const freed = await trimmer.trimBytes('telemetry', deficitBytes)
+  return freed >= deficitBytes || !isAlert ? freed : freed + (await trimmer.trimBytes('alert', deficitBytes - freed))
+}
+
+/**
+ * Plans one append. Eviction is only planned when it will make the event fit, so a refused event
+ * never costs stored data.
+ */
+export async function planAppend(events: readonly PreparedEvent[], opts: PlanOptions): Promise<AppendPlan> {
+  const accepted: PreparedEvent[] = []
+  let usedBytes = opts.usedBytes
+  let rejected = 0
+  let refuseTelemetry = false
+  for (const prepared of events) {
+    const isAlert = prepared.event.priority === 'alert'
+    const deficitBytes = usedBytes + prepared.sizeBytes - opts.maxBytes
+    const oversize = prepared.sizeBytes > opts.maxBytes
+    let fits = !oversize && !(refuseTelemetry && !isAlert)
+    if (fits && deficitBytes > 0) {
+      fits = evictableBytes(isAlert, opts) >= deficitBytes
+      if (fits) usedBytes -= await makeRoom(isAlert, deficitBytes, opts.trimmer)
+    }
+    if (!fits) {
+      if (opts.stopOnReject) return { accepted, rejected, complete: false }
+      rejected++
+      // An oversize event is refused on its own; anything else means the store is full.
+      if (!isAlert && !oversize) refuseTelemetry = true
+      continue
+    }
+    usedBytes += prepared.sizeBytes
+    accepted.push(prepared)
+  }
+  return { accepted, rejected, complete: true }
+}

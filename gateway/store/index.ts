@@ -1,0 +1,1 @@
+export { LevelStore, type LevelStoreOptions } from './level-store.js'

@@ -1,0 +1,96 @@
+/**
+ * Key layout of the LevelStore (see the design block in level-store.ts). Every key is ASCII
+ * except counter sources, and every variable number is zero-padded so that LevelDB's bytewise key
+ * order is queue order.
+ */
+import type { Priority } from '../core/types.js'
+
+/** Decimal digits of an offset or sequence in a key: 16 digits hold every safe integer (< 2^53). */
+export const OFFSET_DIGITS = 16
+
+const CLASS_TAG: Record<Priority, string> = { alert: 'a', telemetry: 't' }
+const TAG_CLASS: Record<string, Priority> = { a: 'alert', t: 'telemetry' }
+
+/** Same rule as the config's `componentId`; it also keeps `!` (our separator) out of uplink ids. */
+const UPLINK_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** Length in bytes of every entry key (`e!a!` + 16 digits); part of each entry's `sizeBytes`. */
+export const ENTRY_KEY_BYTES = 4 + OFFSET_DIGITS
+
+export const CURSOR_PREFIX = 'c!'
+export const DEAD_LETTER_PREFIX = 'd!'
+export const COUNTER_PREFIX = 's!'
+
+function pad(n: number): string {
+  return String(n).padStart(OFFSET_DIGITS, '0')
+}
+
+/** Range options covering every key that starts with `prefix` (the upper bound bumps its last char). */
+export function prefixRange(prefix: string): { gte: string; lt: string } {
+  const last = prefix.charCodeAt(prefix.length - 1)
+  return { gte: prefix, lt: prefix.slice(0, -1) + String.fromCharCode(last + 1) }
+}
+
+export function entryPrefix(priority: Priority): string {
+  return `e!${CLASS_TAG[priority]}!`
+}
+
+export function entryKey(priority: Priority, offset: number): string {
+  return entryPrefix(priority) + pad(offset)
+}
+
+/**
+ * Range of a class's entries strictly after `afterOffset` (-1 = from the start). Seeking with `gt`
+ * to a live position means LevelDB never walks the tombstones of already-deleted entries.
+ */
+export function entriesAfter(priority: Priority, afterOffset: number): { gt?: string; gte?: string; lt: string } {
+  const { gte, lt } = prefixRange(entryPrefix(priority))
+  return afterOffset < 0 ? { gte, lt } : { gt: entryKey(priority, afterOffset), lt }
+}
+
+export function offsetOfKey(key: string): number {
+  return Number(key.slice(-OFFSET_DIGITS))
+}
+
+/** Holds `next offset,cumulative bytes` of a class, written with every append that touches it. */
+export function metaKey(priority: Priority): string {
+  return `m!${CLASS_TAG[priority]}`
+}
+
+export function cursorKey(uplink: string, priority: Priority): string {
+  return `${CURSOR_PREFIX}${uplink}!${CLASS_TAG[priority]}`
+}
+
+export function parseCursorKey(key: string): { uplink: string; priority: Priority } | undefined {
+  const sep = key.lastIndexOf('!')
+  const priority = TAG_CLASS[key.slice(sep + 1)]
+  if (!key.startsWith(CURSOR_PREFIX) || sep <= CURSOR_PREFIX.length || !priority) return undefined
+  return { uplink: key.slice(CURSOR_PREFIX.length, sep), priority }
+}
+
+export function counterKey(source: string): string {
+  return COUNTER_PREFIX + source
+}
+
+export function deadLetterPrefix(uplink: string): string {
+  return `${DEAD_LETTER_PREFIX}${uplink}!`
+}
+
+export function deadLetterKey(uplink: string, seq: number): string {
+  return deadLetterPrefix(uplink) + pad(seq)
+}
+
+/** The uplink id of a `d!<uplink>!<seq>` key. */
+export function uplinkOfDeadLetterKey(key: string): string {
+  return key.slice(DEAD_LETTER_PREFIX.length, key.length - OFFSET_DIGITS - 1)
+}
+
+/** Throws a TypeError naming the field when an uplink id could break the key layout. */
+export function assertUplinkIds(uplinks: readonly string[]): void {
+  for (const id of uplinks) {
+    if (!UPLINK_ID.test(id)) {
+      throw new TypeError(`uplinks: "${id}" must be 1-64 characters of A-Z a-z 0-9 . _ - (it is part of store keys)`)
+    }
+  }
+  if (new Set(uplinks).size !== uplinks.length) throw new TypeError('uplinks: ids must be unique')
+}

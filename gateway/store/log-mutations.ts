@@ -1,0 +1,104 @@
+/**
+ * Builds the write operations for appends and ack-collection, and applies them to the in-memory
+ * view only after the write succeeded (so memory never claims what the disk does not have).
+ */
+import { PRIORITIES, type Priority } from '../core/types.js'
+import type { PreparedEvent } from './append-plan.js'
+import type { BatchOp } from './front-trimmer.js'
+import type { TrimResult } from './front-trimmer.js'
+import { counterKey, entryKey, metaKey } from './keys.js'
+import { effectiveAcked, type ClassLog, type CursorState, type LogHead, type PerClass } from './log-state.js'
+import { setCumBytes } from './value-codec.js'
+
+/** Where a class's log ends after an append. */
+export interface AppendedRange {
+  count: number
+  next: number
+  lastCum: number
+}
+
+/** Puts for the accepted events (in order), the class meta keys and the sequence counters. */
+export function buildAppendOps(
+  accepted: readonly PreparedEvent[],
+  logs: PerClass<ClassLog>,
+  counters: ReadonlyMap<string, number>,
+): { ops: BatchOp[]; appended: PerClass<AppendedRange> } {
+  const appended: PerClass<AppendedRange> = {
+    alert: { count: 0, next: logs.alert.next, lastCum: logs.alert.lastCum },
+    telemetry: { count: 0, next: logs.telemetry.next, lastCum: logs.telemetry.lastCum },
+  }
+  const ops: BatchOp[] = []
+  for (const prepared of accepted) {
+    const range = appended[prepared.event.priority]
+    range.lastCum += prepared.sizeBytes
+    setCumBytes(prepared.value, range.lastCum)
+    ops.push({ type: 'put', key: entryKey(prepared.event.priority, range.next++), value: prepared.value })
+    range.count++
+  }
+  for (const priority of PRIORITIES) {
+    const { count, next, lastCum } = appended[priority]
+    // Keeps offsets unique even after every entry of the class was deleted and the process restarted.
+    if (count > 0) ops.push({ type: 'put', key: metaKey(priority), value: Buffer.from(`${next},${lastCum}`, 'latin1') })
+  }
+  for (const [source, value] of counters) ops.push({ type: 'put', key: counterKey(source), value: Buffer.from(String(value), 'latin1') })
+  return { ops, appended }
+}
+
+/** Moves each trimmed class's front; returns how many entries were removed. */
+export function applyTrims(logs: PerClass<ClassLog>, trims: ReadonlyMap<Priority, TrimResult>): number {
+  let removed = 0
+  for (const [priority, trim] of trims) {
+    logs[priority].first = trim.newFirst
+    removed += trim.count
+  }
+  return removed
+}
+
+/** Extends the logs after an append and gives caught-up cursors their new head. */
+export function applyAppend(
+  logs: PerClass<ClassLog>,
+  cursors: Iterable<PerClass<CursorState>>,
+  appended: PerClass<AppendedRange>,
+  appendedMs: number,
+): void {
+  for (const priority of PRIORITIES) {
+    const range = appended[priority]
+    const log = logs[priority]
+    if (range.count === 0) continue
+    for (const state of cursors) {
+      const cursor = state[priority]
+      if (cursor.acked === log.next - 1) {
+        cursor.ackedCum = log.lastCum
+        cursor.headAppendedMs = appendedMs
+      }
+    }
+    log.first ??= { offset: log.next, cumBefore: log.lastCum, appendedMs }
+    log.next = range.next
+    log.lastCum = range.lastCum
+  }
+}
+
+/** Entries of one class that every uplink has acked: [fromOffset, throughOffset]. */
+export interface Collectible {
+  fromOffset: number
+  throughOffset: number
+  newFirst: LogHead | null
+}
+
+/**
+ * What ack can delete from a class. With no uplinks configured nothing is collectible: entries then
+ * leave only by eviction or expiry.
+ */
+export function collectible(log: ClassLog, cursors: readonly CursorState[], nowMs: number): Collectible | undefined {
+  if (!log.first || cursors.length === 0) return undefined
+  let slowest = cursors[0]!
+  for (const cursor of cursors) if (effectiveAcked(cursor, log) < effectiveAcked(slowest, log)) slowest = cursor
+  const throughOffset = effectiveAcked(slowest, log)
+  if (throughOffset < log.first.offset) return undefined
+  // The slowest cursor's head is exactly the entry that becomes the new front.
+  const newFirst =
+    throughOffset + 1 < log.next
+      ? { offset: throughOffset + 1, cumBefore: slowest.ackedCum, appendedMs: slowest.headAppendedMs ?? nowMs }
+      : null
+  return { fromOffset: log.first.offset, throughOffset, newFirst }
+}

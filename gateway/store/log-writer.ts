@@ -1,0 +1,144 @@
+/**
+ * Every write the store makes, as methods that assume the caller holds the store's write lock.
+ * Each builds its operations first, writes them in one batch, then updates the in-memory view.
+ */
+import { PRIORITIES, type AppendResult, type Entry, type WhenFull } from '../core/types.js'
+import { planAppend, type PreparedEvent } from './append-plan.js'
+import type { DeadLetterArea } from './dead-letters.js'
+import type { DropCounter } from './drop-counter.js'
+import { FrontTrimmer, type BatchOp, type LevelDb } from './front-trimmer.js'
+import { cursorKey, entryKey } from './keys.js'
+import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass } from './log-state.js'
+import { applyAppend, applyTrims, buildAppendOps, collectible } from './log-mutations.js'
+import { refreshCursorHead } from './open-state.js'
+import type { Notifier } from './serial-lock.js'
+
+/** Ranges up to this many entries are deleted in the ack's own batch; longer ones with db.clear. */
+const MAX_BATCH_DELETES = 10_000
+
+/** The store's mutable state, shared by the store and its writer. */
+export interface StoreContext {
+  db: LevelDb
+  logs: PerClass<ClassLog>
+  cursors: Map<string, PerClass<CursorState>>
+  counters: Map<string, number>
+  deadLetters: Map<string, DeadLetterArea>
+  drops: DropCounter
+  now: () => number
+  /** Notified whenever bytes were freed (ack, expiry): wakes `block` appends. */
+  space: Notifier
+  /** Notified after every append that stored something: wakes forwarders. */
+  appended: Notifier
+}
+
+export interface CommitOptions {
+  /** Commit nothing unless every event fits (block mode). */
+  allOrNothing: boolean
+  /** Stop at the first event that does not fit instead of refusing it (block mode, requeue). */
+  stopOnReject: boolean
+  /** More operations for the same batch, given how many events were accepted (requeue). */
+  extraOps?: (acceptedCount: number) => BatchOp[]
+}
+
+export class LogWriter {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly config: { maxBytes: number; maxAgeMs: number; whenFull: WhenFull },
+  ) {}
+
+  usedBytes(): number {
+    return logBytes(this.ctx.logs.alert) + logBytes(this.ctx.logs.telemetry)
+  }
+
+  /**
+   * Plans and writes one append in ONE synced batch: evictions, entries, meta keys and counters.
+   * Resolves undefined when `allOrNothing` and the events do not all fit (nothing was written).
+   */
+  async commitAppend(events: readonly PreparedEvent[], counters: ReadonlyMap<string, number>, opts: CommitOptions): Promise<AppendResult | undefined> {
+    const { db, logs } = this.ctx
+    const trimmer = new FrontTrimmer(db, logs)
+    try {
+      const plan = await planAppend(events, { ...this.config, usedBytes: this.usedBytes(), stopOnReject: opts.stopOnReject, trimmer })
+      if (!plan.complete && opts.allOrNothing) return undefined
+      const evictOps = trimmer.ops()
+      const trims = await trimmer.finish()
+      const { ops, appended } = buildAppendOps(plan.accepted, logs, counters)
+      const all = [...evictOps, ...ops, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
+      if (all.length > 0) await db.batch(all, { sync: true })
+      const evicted = applyTrims(logs, trims)
+      applyAppend(logs, this.ctx.cursors.values(), appended, events[0]?.appendedMs ?? this.ctx.now())
+      for (const [source, value] of counters) this.ctx.counters.set(source, value)
+      this.ctx.drops.add('store_full_oldest', evicted)
+      this.ctx.drops.add('store_full_rejected', plan.rejected)
+      if (plan.accepted.length > 0) this.ctx.appended.notify()
+      return { accepted: plan.accepted.length, rejected: plan.rejected, evicted }
+    } finally {
+      await trimmer.close()
+    }
+  }
+
+  /**
+   * Advances the uplink's cursors over the contiguous acked prefix and deletes what every uplink
+   * has acked, in one unsynced batch: losing it to a power cut only means resending (duplicates).
+   */
+  async ack(uplink: string, entries: readonly Entry[], extraOps: BatchOp[] = []): Promise<void> {
+    const { db, logs } = this.ctx
+    const state = this.ctx.cursors.get(uplink)!
+    const ops = [...extraOps]
+    for (const priority of PRIORITIES) {
+      const offsets = entries.filter((e) => e.priority === priority).map((e) => e.offset)
+      if (offsets.length === 0) continue
+      const cursor = state[priority]
+      const acked = advanceAcked(cursor, logs[priority], offsets)
+      if (acked <= cursor.acked) continue
+      cursor.acked = acked
+      cursor.readPos = Math.max(cursor.readPos, acked)
+      await refreshCursorHead(db, priority, cursor, logs[priority])
+      ops.push({ type: 'put', key: cursorKey(uplink, priority), value: Buffer.from(String(acked), 'latin1') })
+    }
+    await this.collect(ops)
+  }
+
+  /** Writes `ops` together with deleting every entry all uplinks have acked. */
+  async collect(ops: BatchOp[] = []): Promise<void> {
+    const { db, logs } = this.ctx
+    const ranges = []
+    for (const priority of PRIORITIES) {
+      const range = collectible(logs[priority], [...this.ctx.cursors.values()].map((s) => s[priority]), this.ctx.now())
+      if (range) ranges.push({ priority, ...range })
+    }
+    const long = ranges.filter((r) => r.throughOffset - r.fromOffset >= MAX_BATCH_DELETES)
+    for (const r of ranges) {
+      if (long.includes(r)) continue
+      for (let offset = r.fromOffset; offset <= r.throughOffset; offset++) ops.push({ type: 'del', key: entryKey(r.priority, offset) })
+    }
+    if (ops.length > 0) await db.batch(ops)
+    // A crash during clear leaves a prefix of the range; the next open collects it again.
+    for (const r of long) await db.clear({ gte: entryKey(r.priority, r.fromOffset), lte: entryKey(r.priority, r.throughOffset) })
+    for (const r of ranges) logs[r.priority].first = r.newFirst
+    if (ranges.length > 0) this.ctx.space.notify()
+  }
+
+  /** Deletes up to `maxCount` entries per class older than maxAgeMs; returns how many. */
+  async expire(maxCount: number): Promise<number> {
+    const { db, logs } = this.ctx
+    const cutoffMs = this.ctx.now() - this.config.maxAgeMs
+    // Cheap when nothing is due: one comparison per class, no I/O.
+    const due = PRIORITIES.filter((p) => (logs[p].first?.appendedMs ?? Infinity) < cutoffMs)
+    if (due.length === 0) return 0
+    const trimmer = new FrontTrimmer(db, logs)
+    try {
+      for (const priority of due) await trimmer.trimOlderThan(priority, cutoffMs, maxCount)
+      const ops = trimmer.ops()
+      const trims = await trimmer.finish()
+      if (ops.length > 0) await db.batch(ops)
+      const expired = applyTrims(logs, trims)
+      this.ctx.drops.add('expired', expired)
+      if (expired > 0) this.ctx.space.notify()
+      return expired
+    } finally {
+      await trimmer.close()
+    }
+  }
+}
+

@@ -1,0 +1,32 @@
+/** StoreStats from the in-memory view only: O(classes × uplinks), no I/O. */
+import { PRIORITIES, type DropReason, type QueueStats, type StoreStats } from '../core/types.js'
+import { deadLetterCount } from './dead-letters.js'
+import { addQueueStats, classQueueStats, logBytes, logEntries } from './log-state.js'
+import type { StoreContext } from './log-writer.js'
+
+const EMPTY_QUEUE: QueueStats = { depth: 0, bytes: 0, oldestAgeMs: 0 }
+
+export function computeStats(
+  ctx: StoreContext | undefined,
+  config: { maxBytes: number; uplinks: readonly string[] },
+  nowMs: number,
+  drops: Record<DropReason, number>,
+): StoreStats {
+  const stats: StoreStats = { entries: 0, bytes: 0, maxBytes: config.maxBytes, oldestAgeMs: 0, perUplink: {}, drops, deadLetters: 0 }
+  for (const uplink of config.uplinks) stats.perUplink[uplink] = { ...EMPTY_QUEUE }
+  if (!ctx) return stats
+  for (const priority of PRIORITIES) {
+    const log = ctx.logs[priority]
+    stats.entries += logEntries(log)
+    stats.bytes += logBytes(log)
+    if (log.first) stats.oldestAgeMs = Math.max(stats.oldestAgeMs, nowMs - log.first.appendedMs)
+  }
+  for (const [uplink, state] of ctx.cursors) {
+    stats.perUplink[uplink] = PRIORITIES.reduce(
+      (sum, p) => addQueueStats(sum, classQueueStats(state[p], ctx.logs[p], nowMs)),
+      { ...EMPTY_QUEUE },
+    )
+  }
+  for (const area of ctx.deadLetters.values()) stats.deadLetters += deadLetterCount(area)
+  return stats
+}
