@@ -13,6 +13,8 @@ export const simulatorSourceSchema = z.strictObject({
   count: z.number().int().min(1).optional(),
   /** Every Nth reading of a device is a doorbell press (alert class); 0 = never. @default 0 */
   alertEvery: z.number().int().min(0).default(0),
+  /** Extra bytes of filler in each reading's data (to test size limits and bandwidth). @default 0 */
+  padBytes: z.number().int().min(0).max(1_048_576).default(0),
 })
 
 export type SimulatorSourceConfig = z.infer<typeof simulatorSourceSchema>

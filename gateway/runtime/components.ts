@@ -22,6 +22,16 @@ export async function createSource(config: SourceConfig, deps: ComponentDeps): P
   switch (config.type) {
     case 'simulator':
       return new SimulatorSource(config)
+    case 'gpio': {
+      // Loaded only when configured: onoff needs sysfs GPIO and a native epoll addon.
+      const { GpioSource } = await import('../../drivers/gpio/index.js')
+      return new GpioSource(config, { log: deps.log.child({ component: `source:${config.id}` }), counters: deps.counters })
+    }
+    case 'mqtt': {
+      // Loaded only when configured: the aedes broker is only needed by gateways that accept sensors.
+      const { MqttIngressSource } = await import('../../drivers/mqtt-ingress/index.js')
+      return new MqttIngressSource(config, { log: deps.log.child({ component: `source:${config.id}` }), counters: deps.counters })
+    }
   }
 }
 

@@ -76,6 +76,12 @@ export interface CollectOptions {
   /** @default 5 */
   protocolVersion?: 4 | 5
   clientId?: string
+  /**
+   * Keep the session on the broker (clean: false; MQTT 5 session expiry 1 h), so QoS 1 messages
+   * published while the collector is disconnected are queued for it. Pair with a broker started
+   * with `persistence: true` to survive broker restarts. @default false
+   */
+  persistentSession?: boolean
 }
 
 /** Connects, subscribes to `topicFilter` at QoS 1 and resolves once the SUBACK arrived. */
@@ -83,7 +89,8 @@ export async function collectEvents(url: string, topicFilter = '#', opts: Collec
   const protocolVersion = opts.protocolVersion ?? 5
   const clientOpts: IClientOptions = {
     protocolVersion,
-    clean: true,
+    clean: !opts.persistentSession,
+    ...(opts.persistentSession && protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
     reconnectPeriod: 100,
     resubscribe: false, // subscribed explicitly on every connect, so ready() knows when it is done
     clientId: opts.clientId ?? `collector-${Math.random().toString(16).slice(2, 10)}`,

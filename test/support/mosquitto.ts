@@ -21,7 +21,7 @@
  * vitest: bench/run.ts uses it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, chmodSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -44,6 +44,12 @@ export interface MosquittoOptions {
   files?: Record<string, string>
   /** Give up waiting for the port after this long, ms. @default 10000 */
   startTimeoutMs?: number
+  /**
+   * Keep sessions and queued QoS 1 messages across stop()/restart() (saved on SIGTERM, not on
+   * SIGKILL). Outage tests need it so a persistent-session subscriber misses nothing while the
+   * broker is away. @default false
+   */
+  persistence?: boolean
 }
 
 export interface MosquittoHandle {
@@ -119,7 +125,9 @@ function configText(port: number, opts: MosquittoOptions, dir: string): string {
   return [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
-    'persistence false',
+    ...(opts.persistence
+      ? ['persistence true', `persistence_location ${path.join(dir, 'db')}/`, 'autosave_interval 0']
+      : ['persistence false']),
     'log_dest stderr',
     'log_type error',
     'log_type warning',
@@ -137,6 +145,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-mosquitto-'))
   tempDirs.add(dir)
   chmodSync(dir, 0o755)
+  if (opts.persistence) {
+    // Mosquitto started as root drops to the `mosquitto` user before writing its database.
+    mkdirSync(path.join(dir, 'db'))
+    chmodSync(path.join(dir, 'db'), 0o777)
+  }
   for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(path.join(dir, name), content, { mode: 0o644 })
   const configPath = path.join(dir, 'mosquitto.conf')
   const timeoutMs = opts.startTimeoutMs ?? 10_000

@@ -1,0 +1,92 @@
+/**
+ * Turns readings into CloudEvents 1.0 at ingest, the moment they get their identity.
+ *
+ * Invariants:
+ * - `source` = `/gateways/{gatewayId}/{sourceId}/{deviceId}`: one CloudEvent source per device, so
+ *   `source` is also the ordering key downstream.
+ * - `id` is a random UUID assigned once here and stored with the event; retries and replays after
+ *   a crash resend the same id (CloudEvents 1.0 §3.1.1: source + id identify an event).
+ * - `sequence` (CloudEvents sequence extension) counts per `source` from 1, zero-padded to 20
+ *   digits so lexicographic order is numeric order. The caller (ingest) persists the counters in
+ *   the same store batch as the events, so the sequence continues after a restart and a consumer
+ *   can detect a gap (loss) or a repeat (duplicate) from source + sequence alone.
+ */
+import { randomUUID } from 'node:crypto'
+import { CloudEvent } from 'cloudevents'
+import type { NewEvent, Reading } from '../core/types.js'
+import { DecodeError } from '../core/errors.js'
+
+/** Reverse-DNS prefix of every CloudEvent type we emit, e.g. `io.edgegateway.environment`. */
+export const EVENT_TYPE_PREFIX = 'io.edgegateway.'
+const SEQUENCE_DIGITS = 20
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const KIND = /^[a-z0-9]+(\.[a-z0-9_]+)*$/
+
+export function formatSequence(n: number): string {
+  return String(n).padStart(SEQUENCE_DIGITS, '0')
+}
+
+export function eventSource(gatewayId: string, sourceId: string, deviceId: string): string {
+  return `/gateways/${gatewayId}/${sourceId}/${deviceId}`
+}
+
+/** Splits a CloudEvent source we built back into its parts (for topic templates). */
+export function parseEventSource(source: string): { gatewayId: string; sourceId: string; deviceId: string } {
+  const parts = source.split('/')
+  return { gatewayId: parts[2] ?? '', sourceId: parts[3] ?? '', deviceId: parts.slice(4).join('/') }
+}
+
+export class CloudEventBuilder {
+  /**
+   * @param counters last sequence number used per CloudEvent source, as persisted by the store.
+   *   The builder owns the Map from now on and advances it.
+   */
+  constructor(
+    private readonly gatewayId: string,
+    private readonly counters: Map<string, number>,
+  ) {}
+
+  /**
+   * Builds and validates one CloudEvent per reading, advancing the per-source sequence.
+   * Throws DecodeError (`invalid_reading`) for a reading the CloudEvents SDK refuses; the counters
+   * are left untouched in that case, so no sequence number is burned on an event never stored.
+   */
+  build(sourceId: string, reading: Reading): NewEvent {
+    if (!DEVICE_ID.test(reading.deviceId)) {
+      throw new DecodeError('invalid_reading', `device id "${reading.deviceId.slice(0, 40)}" has characters a CloudEvent source cannot carry`)
+    }
+    if (!KIND.test(reading.kind)) {
+      throw new DecodeError('invalid_reading', `reading kind "${reading.kind.slice(0, 40)}" is not dotted lower-case`)
+    }
+    const source = eventSource(this.gatewayId, sourceId, reading.deviceId)
+    const sequence = (this.counters.get(source) ?? 0) + 1
+    let event: CloudEvent<unknown>
+    try {
+      event = new CloudEvent({
+        specversion: '1.0',
+        id: randomUUID(),
+        source,
+        type: EVENT_TYPE_PREFIX + reading.kind,
+        time: new Date(reading.timeMs).toISOString(),
+        datacontenttype: 'application/json',
+        sequence: formatSequence(sequence),
+        data: reading.data,
+      })
+    } catch (err) {
+      throw new DecodeError('invalid_reading', 'reading does not make a valid CloudEvent', { cause: err })
+    }
+    const json = JSON.stringify(event)
+    this.counters.set(source, sequence)
+    return { priority: reading.priority, source, id: event.id, json }
+  }
+
+  /** Snapshot of the counters for the sources in `sources`, to persist with a batch. */
+  countersFor(sources: Iterable<string>): Map<string, number> {
+    const out = new Map<string, number>()
+    for (const s of sources) {
+      const n = this.counters.get(s)
+      if (n !== undefined) out.set(s, n)
+    }
+    return out
+  }
+}

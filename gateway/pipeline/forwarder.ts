@@ -1,0 +1,236 @@
+/**
+ * Forwarder: moves one uplink's share of the store to its peer. One forwarder per uplink, each
+ * with its own store cursor, so a slow or absent uplink never holds another back.
+ *
+ * Invariants:
+ * - An entry is acked (and so eventually deleted) only after `uplink.send` resolved for it, i.e.
+ *   the peer confirmed it (MQTT PUBACK < 0x80, Event Hubs sendBatch). Entries the peer refused
+ *   permanently are moved to the dead-letter area, never silently dropped.
+ * - At most `limits.maxInFlight` batches are outstanding. Acks happen strictly in read order
+ *   (head of line), so the persisted cursor never passes an unconfirmed entry.
+ * - On a retriable failure the forwarder lets every outstanding batch settle, acks the confirmed
+ *   prefix, rewinds the store's read position to the ack cursor and resends from there, in order,
+ *   after a full-jitter backoff. Entries after the failed batch that had been confirmed are sent
+ *   again: duplicates are bounded by the in-flight window (maxInFlight × maxEvents), and order per
+ *   device is kept on the wire.
+ * - Memory: at most maxInFlight batches of at most maxEvents entries are held.
+ *
+ * On a crash, confirmed-but-not-yet-acked entries are sent again after restart (same CloudEvent
+ * id and sequence), never lost.
+ */
+import type { Entry, SendResult, Store, Uplink } from '../core/types.js'
+import { UplinkError } from '../core/errors.js'
+import { Backoff } from '../core/backoff.js'
+import { sleep } from '../core/abort.js'
+import type { Logger } from '../core/observability.js'
+import type { PipelineMetrics } from './pipeline-metrics.js'
+
+export interface ForwarderOptions {
+  uplink: Uplink
+  store: Store
+  metrics: PipelineMetrics
+  log: Logger
+  /** Retry backoff: first cap and largest cap, ms. @default 250 / 30000 */
+  retryInitialMs?: number
+  retryMaxMs?: number
+}
+
+export type ForwarderState = 'idle' | 'sending' | 'backoff' | 'stopped'
+
+interface InFlight {
+  batch: Entry[]
+  done: Promise<{ ok: true; result: SendResult } | { ok: false; err: unknown }>
+}
+
+export class Forwarder {
+  private readonly backoff: Backoff
+  private readonly inFlight: InFlight[] = []
+  private readonly abort = new AbortController()
+  private loop: Promise<void> | undefined
+  private stopping = false
+  state: ForwarderState = 'idle'
+  /** Time of the loop's last sign of life, for the watchdog. */
+  lastHeartbeatMs = Date.now()
+  /** Last send failure, for /healthz and status. */
+  lastError: string | undefined
+
+  constructor(private readonly opts: ForwarderOptions) {
+    this.backoff = new Backoff({ initialMs: opts.retryInitialMs ?? 250, maxMs: opts.retryMaxMs ?? 30_000 })
+  }
+
+  get uplinkId(): string {
+    return this.opts.uplink.id
+  }
+
+  start(): void {
+    this.loop ??= this.run().catch((err) => {
+      this.opts.log.error({ err }, 'forwarder loop crashed')
+      this.state = 'stopped'
+    })
+  }
+
+  /**
+   * Stops reading new batches, gives outstanding sends `graceMs` to be confirmed (and acks them),
+   * then aborts the rest; those entries stay in the store and are sent after the next start.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.stopping = true
+    const timer = setTimeout(() => this.abort.abort(), graceMs)
+    await this.loop
+    clearTimeout(timer)
+    this.abort.abort()
+    this.state = 'stopped'
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal
+    while (!this.stopping) {
+      this.lastHeartbeatMs = Date.now()
+      if (this.inFlight.length >= this.opts.uplink.limits.maxInFlight) {
+        if (!(await this.settleHead())) await this.recover(signal)
+        continue
+      }
+      const batch = await this.nextBatch(signal)
+      if (batch.length === 0) {
+        if (this.inFlight.length > 0) {
+          if (!(await this.settleHead())) await this.recover(signal)
+        } else {
+          this.state = 'idle'
+          await this.waitForWork(signal)
+        }
+        continue
+      }
+      this.launch(batch, signal)
+    }
+    // Graceful stop: let what is on the wire be confirmed so it is not resent needlessly.
+    while (this.inFlight.length > 0) {
+      if (!(await this.settleHead())) break
+    }
+    await this.discardOutstanding()
+  }
+
+  private launch(batch: Entry[], signal: AbortSignal): void {
+    this.state = 'sending'
+    const started = performance.now()
+    const done = this.opts.uplink.send(batch, signal).then(
+      (result) => {
+        this.opts.metrics.sendBatch(this.uplinkId, (performance.now() - started) / 1000, batch.length)
+        return { ok: true as const, result }
+      },
+      (err: unknown) => ({ ok: false as const, err }),
+    )
+    this.inFlight.push({ batch, done })
+  }
+
+  /** Settles the oldest outstanding batch. Returns false when it failed retriably. */
+  private async settleHead(): Promise<boolean> {
+    const head = this.inFlight[0]!
+    const outcome = await head.done
+    this.inFlight.shift()
+    if (outcome.ok) {
+      await this.confirmed(head.batch, outcome.result)
+      return true
+    }
+    return this.failed(head.batch, outcome.err)
+  }
+
+  private async confirmed(batch: Entry[], result: SendResult): Promise<void> {
+    const { store, metrics, log } = this.opts
+    const refused = new Set(result.rejected.map((r) => r.entry))
+    for (const r of result.rejected) {
+      metrics.dropped('dead_letter', 1, { uplink: this.uplinkId })
+      log.warn({ code: 'GW_ERR_UPLINK_REJECTED', reason: r.reason, id: r.entry.id, bytes: r.entry.sizeBytes }, `peer refused event: ${r.message}`)
+      await store.deadLetter(this.uplinkId, [r.entry], r.reason, r.message)
+    }
+    const acked = refused.size === 0 ? batch : batch.filter((e) => !refused.has(e))
+    await store.ack(this.uplinkId, acked)
+    metrics.forwarded(this.uplinkId, acked.length)
+    this.backoff.reset()
+    this.lastError = undefined
+  }
+
+  /** Handles a failed head batch. Returns true when it was dealt with (dead-lettered). */
+  private async failed(batch: Entry[], err: unknown): Promise<boolean> {
+    const uerr = asUplinkError(err)
+    if (!uerr.retriable) {
+      this.opts.metrics.dropped('dead_letter', batch.length, { uplink: this.uplinkId })
+      this.opts.log.error({ code: uerr.code, reason: uerr.reason, events: batch.length, err: uerr }, 'peer refused batch; dead-lettered')
+      await this.opts.store.deadLetter(this.uplinkId, batch, uerr.reason, uerr.message)
+      return true
+    }
+    this.lastError = uerr.message
+    this.opts.metrics.sendRetry(this.uplinkId, uerr.reason)
+    this.retryAfterMs = uerr.retryAfterMs
+    this.lastReason = uerr.reason
+    return false
+  }
+
+  private retryAfterMs: number | undefined
+  private lastReason: string | undefined
+
+  /**
+   * After a retriable failure: let everything outstanding settle without acking it (acking past
+   * the failure would skip the failed entries), rewind to the ack cursor and wait before resending.
+   * When the link is merely down, the wait ends as soon as the uplink reports it reconnected (the
+   * uplink's own reconnect already backs off with jitter), so a drain starts right after an outage.
+   */
+  private async recover(signal: AbortSignal): Promise<void> {
+    await this.discardOutstanding()
+    this.opts.store.rewind(this.uplinkId)
+    const waitMs = Math.max(this.backoff.next(), this.retryAfterMs ?? 0)
+    const untilReconnect = this.lastReason === 'disconnected' && this.retryAfterMs === undefined
+    this.retryAfterMs = undefined
+    this.state = 'backoff'
+    this.opts.metrics.backoff(this.uplinkId, waitMs)
+    this.opts.log.debug({ code: 'GW_ERR_UPLINK_UNAVAILABLE', waitMs, attempt: this.backoff.attempts, detail: this.lastError }, 'send failed; retrying')
+    if (untilReconnect) await this.waitUntilConnected(waitMs, signal)
+    else await sleep(waitMs, signal)
+    this.opts.metrics.backoff(this.uplinkId, 0)
+  }
+
+  private async waitUntilConnected(maxMs: number, signal: AbortSignal): Promise<void> {
+    const deadline = Date.now() + Math.max(maxMs, 1000)
+    while (!signal.aborted && Date.now() < deadline && !this.opts.uplink.health().connected) {
+      this.lastHeartbeatMs = Date.now()
+      await sleep(100, signal)
+    }
+  }
+
+  /** Waits for every outstanding send to settle and forgets them; their entries will be re-read. */
+  private async discardOutstanding(): Promise<void> {
+    const rest = this.inFlight.splice(0)
+    await Promise.all(rest.map((f) => f.done))
+  }
+
+  private async nextBatch(signal: AbortSignal): Promise<Entry[]> {
+    const { maxEvents, maxBytes, lingerMs } = this.opts.uplink.limits
+    const first = await this.opts.store.read(this.uplinkId, maxEvents, maxBytes)
+    if (first.length === 0 || first.length >= maxEvents || lingerMs === 0) return first
+    // A partial batch: wait a little for company, unless enough is already in flight to keep the
+    // link busy (lingering then only adds latency).
+    if (this.inFlight.length > 0) return first
+    await sleep(lingerMs, signal)
+    const bytes = first.reduce((n, e) => n + e.sizeBytes, 0)
+    if (bytes >= maxBytes) return first
+    const more = await this.opts.store.read(this.uplinkId, maxEvents - first.length, maxBytes - bytes)
+    return first.concat(more)
+  }
+
+  private async waitForWork(signal: AbortSignal): Promise<void> {
+    // Wake up at least once a second so the heartbeat proves the loop is alive.
+    const tick = new AbortController()
+    const timer = setTimeout(() => tick.abort(), 1000)
+    const onAbort = (): void => tick.abort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    await this.opts.store.waitForAppend(tick.signal)
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function asUplinkError(err: unknown): UplinkError {
+  if (err instanceof UplinkError) return err
+  // Anything unclassified is treated as transient: retrying is always safe, dropping is not.
+  const message = err instanceof Error ? err.message : String(err)
+  return new UplinkError('unknown', message || 'send failed', { retriable: true, cause: err })
+}

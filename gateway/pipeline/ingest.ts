@@ -1,0 +1,225 @@
+/**
+ * Ingest: the bounded hand-off between sources and the store, and the group commit.
+ *
+ * Invariants:
+ * - At most `maxPending` readings wait in memory (plus `alertHeadroom` for alert-only pushes, so a
+ *   doorbell is not stuck behind telemetry). A push that does not fit waits: that wait is the
+ *   backpressure that pauses sources.
+ * - One committer loop takes up to `maxChunk` readings, gives each its CloudEvent identity and
+ *   sequence, and writes them with ONE `store.append` (one synced db.batch) together with the
+ *   sequence counters. While a commit is in flight, new readings accumulate, so under load each
+ *   fsync carries many readings (group commit).
+ * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
+ *   it never rejects (errors are reported in the outcome).
+ * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
+ *
+ * On a crash, readings still in the buffer are lost; none of them had been reported durable.
+ */
+import type { AppendOutcome, IngestReceipt, Reading, ReadingSink, Store } from '../core/types.js'
+import { DecodeError, GatewayError } from '../core/errors.js'
+import type { Logger } from '../core/observability.js'
+import type { CloudEventBuilder } from '../events/cloudevent-builder.js'
+import type { PipelineMetrics } from './pipeline-metrics.js'
+import type { NewEvent } from '../core/types.js'
+
+export interface IngestOptions {
+  store: Store
+  builder: CloudEventBuilder
+  metrics: PipelineMetrics
+  log: Logger
+  /** Readings buffered between sources and the store. @default 10000 */
+  maxPending?: number
+  /** Readings per group commit. @default 1000 */
+  maxChunk?: number
+  /** Extra room for alert-only pushes beyond maxPending. @default 1000 */
+  alertHeadroom?: number
+}
+
+interface PendingItem {
+  sourceId: string
+  readings: Reading[]
+  resolve: (outcome: AppendOutcome) => void
+}
+
+interface SpaceWaiter {
+  size: number
+  alertsOnly: boolean
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+export class Ingest implements ReadingSink {
+  private readonly maxPending: number
+  private readonly maxChunk: number
+  private readonly alertHeadroom: number
+  private readonly queue: PendingItem[] = []
+  private readonly spaceWaiters: SpaceWaiter[] = []
+  private pendingReadings = 0
+  private wakeCommitter: (() => void) | undefined
+  private closing = false
+  private loop: Promise<void> | undefined
+  private readonly commitAbort = new AbortController()
+  /** Time of the committer's last sign of life, for the watchdog. */
+  lastHeartbeatMs = Date.now()
+
+  constructor(private readonly opts: IngestOptions) {
+    this.maxPending = opts.maxPending ?? 10_000
+    this.maxChunk = opts.maxChunk ?? 1000
+    this.alertHeadroom = opts.alertHeadroom ?? 1000
+  }
+
+  /** Readings waiting for their commit. */
+  get pending(): number {
+    return this.pendingReadings
+  }
+
+  start(): void {
+    this.loop ??= this.commitLoop()
+  }
+
+  async push(sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
+    if (this.closing) throw new GatewayError('GW_ERR_STORE_CLOSED', 'gateway is stopping; reading not accepted')
+    if (readings.length === 0) return { durable: Promise.resolve({ accepted: 0, dropped: 0 }) }
+    const alertsOnly = readings.every((r) => r.priority === 'alert')
+    if (this.spaceWaiters.length === 0 && this.fits(readings.length, alertsOnly)) {
+      this.pendingReadings += readings.length
+    } else {
+      // Space is reserved by releaseSpace() when this waiter is admitted.
+      await new Promise<void>((resolve, reject) => {
+        this.spaceWaiters.push({ size: readings.length, alertsOnly, resolve, reject })
+        if (alertsOnly) this.releaseSpace()
+      })
+    }
+    let resolveDurable!: (o: AppendOutcome) => void
+    const durable = new Promise<AppendOutcome>((r) => (resolveDurable = r))
+    this.queue.push({ sourceId, readings, resolve: resolveDurable })
+    this.wakeCommitter?.()
+    return { durable }
+  }
+
+  /**
+   * Stops accepting, commits everything already buffered, and ends the committer loop.
+   * `graceMs` bounds how long a blocked store (whenFull=block) may hold the stop up; readings
+   * still buffered after it are reported to their sources as not durable.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    this.closing = true
+    for (const w of this.spaceWaiters.splice(0)) w.reject(new GatewayError('GW_ERR_STORE_CLOSED', 'gateway is stopping'))
+    this.wakeCommitter?.()
+    const timer = setTimeout(() => this.commitAbort.abort(), graceMs)
+    await this.loop
+    clearTimeout(timer)
+  }
+
+  private fits(size: number, alertsOnly: boolean): boolean {
+    const limit = this.maxPending + (alertsOnly ? this.alertHeadroom : 0)
+    // An oversized push is let in when the buffer is empty, so it cannot wait forever.
+    return this.pendingReadings + size <= limit || this.pendingReadings === 0
+  }
+
+  /** Admits waiting pushers while they fit: a waiting alert first, then first-come first-served. */
+  private releaseSpace(): void {
+    for (;;) {
+      let idx = this.spaceWaiters.findIndex((w) => w.alertsOnly && this.fits(w.size, true))
+      if (idx < 0 && this.spaceWaiters.length > 0 && this.fits(this.spaceWaiters[0]!.size, false)) idx = 0
+      if (idx < 0) return
+      const [w] = this.spaceWaiters.splice(idx, 1)
+      // Reserve before resolving, so the next waiter sees the room this one takes.
+      this.pendingReadings += w!.size
+      w!.resolve()
+    }
+  }
+
+  private async commitLoop(): Promise<void> {
+    for (;;) {
+      this.lastHeartbeatMs = Date.now()
+      if (this.queue.length === 0) {
+        if (this.closing) return
+        await this.idle(1000)
+        continue
+      }
+      const chunk = this.takeChunk()
+      await this.commit(chunk)
+      this.releaseSpace()
+    }
+  }
+
+  /** Waits for a push or for `ms` (so the heartbeat keeps ticking while idle). */
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wakeCommitter = () => {
+        this.wakeCommitter = undefined
+        done()
+      }
+    })
+  }
+
+  private takeChunk(): PendingItem[] {
+    const chunk: PendingItem[] = []
+    let size = 0
+    while (this.queue.length > 0 && (chunk.length === 0 || size + this.queue[0]!.readings.length <= this.maxChunk)) {
+      const item = this.queue.shift()!
+      size += item.readings.length
+      chunk.push(item)
+    }
+    return chunk
+  }
+
+  private async commit(chunk: PendingItem[]): Promise<void> {
+    const { store, builder, metrics, log } = this.opts
+    const events: NewEvent[] = []
+    const perItem: Array<{ item: PendingItem; built: number; invalid: number }> = []
+    const sources = new Set<string>()
+    for (const item of chunk) {
+      let built = 0
+      let invalid = 0
+      for (const reading of item.readings) {
+        try {
+          const ev = builder.build(item.sourceId, reading)
+          events.push(ev)
+          sources.add(ev.source)
+          built++
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err
+          invalid++
+          metrics.rejected(item.sourceId, err.reason)
+          log.warn({ code: err.code, reason: err.reason, source: item.sourceId, err }, 'reading refused at ingest')
+        }
+      }
+      perItem.push({ item, built, invalid })
+    }
+    let outcomeError: Error | undefined
+    let accepted = events.length
+    try {
+      if (events.length > 0) {
+        const result = await store.append({ events, counters: builder.countersFor(sources) }, this.commitAbort.signal)
+        accepted = result.accepted
+        if (result.rejected > 0) metrics.dropped('store_full_rejected', result.rejected)
+        if (result.evicted > 0) metrics.dropped('store_full_oldest', result.evicted)
+      }
+    } catch (err) {
+      accepted = 0
+      outcomeError = err instanceof Error ? err : new Error(String(err))
+      metrics.dropped('store_error', events.length)
+      log.error({ err, code: (err as GatewayError).code, events: events.length }, 'store append failed; readings not stored')
+    }
+    this.settle(perItem, accepted, outcomeError)
+  }
+
+  /** Resolves receipts, attributing accepted events in commit order (the store accepts a prefix). */
+  private settle(perItem: Array<{ item: PendingItem; built: number; invalid: number }>, accepted: number, error?: Error): void {
+    let left = accepted
+    for (const { item, built, invalid } of perItem) {
+      const ok = Math.min(left, built)
+      left -= ok
+      this.pendingReadings -= item.readings.length
+      if (ok > 0) this.opts.metrics.ingested(item.sourceId, ok)
+      item.resolve({ accepted: ok, dropped: built - ok + invalid, ...(error ? { error } : {}) })
+    }
+  }
+}

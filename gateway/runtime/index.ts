@@ -1,0 +1,3 @@
+export * from './gateway.js'
+export * from './run.js'
+export * from './demo.js'
