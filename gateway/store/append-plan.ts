@@ -34,6 +34,11 @@ export interface PlanOptions {
 export interface AppendPlan {
   accepted: PreparedEvent[]
   rejected: number
+  /**
+   * drop_oldest only: offered telemetry skipped because newer telemetry of the same batch fills
+   * the store on its own. They are the oldest readings, so they count as evicted, not refused.
+   */
+  skippedOldest: number
   /** False when planning stopped early (stopOnReject). */
   complete: boolean
 }
@@ -61,7 +66,9 @@ async function makeRoom(isAlert: boolean, deficitBytes: number, trimmer: FrontTr
  * Plans one append. Eviction is only planned when it will make the event fit, so a refused event
  * never costs stored data.
  */
-export async function planAppend(events: readonly PreparedEvent[], opts: PlanOptions): Promise<AppendPlan> {
+export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOptions): Promise<AppendPlan> {
+  const skippedOldest = opts.whenFull === 'drop_oldest' ? oldestThatCannotFit(offered, opts.maxBytes) : 0
+  const events = skippedOldest > 0 ? withoutOldestTelemetry(offered, skippedOldest, opts.maxBytes) : offered
   const accepted: PreparedEvent[] = []
   let usedBytes = opts.usedBytes
   let rejected = 0
@@ -76,7 +83,7 @@ export async function planAppend(events: readonly PreparedEvent[], opts: PlanOpt
       if (fits) usedBytes -= await makeRoom(isAlert, deficitBytes, opts.trimmer)
     }
     if (!fits) {
-      if (opts.stopOnReject) return { accepted, rejected, complete: false }
+      if (opts.stopOnReject) return { accepted, rejected, skippedOldest, complete: false }
       rejected++
       // An oversize event is refused on its own; anything else means the store is full.
       if (!isAlert && !oversize) refuseTelemetry = true
@@ -85,5 +92,38 @@ export async function planAppend(events: readonly PreparedEvent[], opts: PlanOpt
     usedBytes += prepared.sizeBytes
     accepted.push(prepared)
   }
-  return { accepted, rejected, complete: true }
+  return { accepted, rejected, skippedOldest, complete: true }
+}
+
+/**
+ * Under drop_oldest the newest readings win, including over older readings of the same batch (a
+ * chunk bigger than the whole store after a long outage). Returns how many of the batch's oldest
+ * telemetry events cannot be kept even after evicting every stored telemetry entry.
+ */
+function oldestThatCannotFit(events: readonly PreparedEvent[], maxBytes: number): number {
+  let bytes = 0
+  for (const e of events) if (e.event.priority === 'alert' && e.sizeBytes <= maxBytes) bytes += e.sizeBytes
+  let keep = 0
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!
+    if (e.event.priority === 'alert' || e.sizeBytes > maxBytes) continue
+    if (bytes + e.sizeBytes > maxBytes) break
+    bytes += e.sizeBytes
+    keep++
+  }
+  const telemetry = events.filter((e) => e.event.priority !== 'alert' && e.sizeBytes <= maxBytes).length
+  return telemetry - keep
+}
+
+function withoutOldestTelemetry(events: readonly PreparedEvent[], skip: number, maxBytes: number): PreparedEvent[] {
+  const out: PreparedEvent[] = []
+  let left = skip
+  for (const e of events) {
+    if (left > 0 && e.event.priority !== 'alert' && e.sizeBytes <= maxBytes) {
+      left--
+      continue
+    }
+    out.push(e)
+  }
+  return out
 }

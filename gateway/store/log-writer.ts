@@ -65,7 +65,7 @@ export class LogWriter {
       const { ops, appended } = buildAppendOps(plan.accepted, logs, counters)
       const all = [...evictOps, ...ops, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
       if (all.length > 0) await db.batch(all, { sync: true })
-      const evicted = applyTrims(logs, trims)
+      const evicted = applyTrims(logs, trims) + plan.skippedOldest
       applyAppend(logs, this.ctx.cursors.values(), appended, events[0]?.appendedMs ?? this.ctx.now())
       for (const [source, value] of counters) this.ctx.counters.set(source, value)
       this.ctx.drops.add('store_full_oldest', evicted)

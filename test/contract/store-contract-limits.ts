@@ -30,6 +30,15 @@ function describeDropOldest(h: StoreHarness): void {
       expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 10)))
     })
 
+    it('keeps the newest of a batch larger than the whole store (the oldest count as evicted)', async () => {
+      const size = await h.entryBytes()
+      const store = await h.start({ maxBytes: size * 5 })
+      await store.append({ events: makeEvents(0, 3), counters: noCounters() })
+      expect(await store.append({ events: makeEvents(3, 8), counters: noCounters() })).toEqual({ accepted: 5, rejected: 0, evicted: 6 })
+      expect(store.stats()).toMatchObject({ entries: 5, drops: { store_full_oldest: 6, store_full_rejected: 0 } })
+      expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(6, 5)))
+    })
+
     it('never evicts alerts for telemetry; telemetry is refused when only alerts remain', async () => {
       const size = await h.entryBytes()
       const store = await h.start({ maxBytes: size * 4 })
