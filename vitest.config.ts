@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['gateway/**/*.test.ts', 'drivers/**/*.test.ts', 'firmware-sim/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
   },

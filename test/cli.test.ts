@@ -2,9 +2,8 @@
  * The real CLI as an operator runs it: `node bin/edge-gateway.js ...` against the compiled dist/,
  * checking exit codes (sysexits) and what lands on stdout/stderr.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -39,11 +38,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Result> 
 }
 
 beforeAll(() => {
-  // Same as `npm run build`. Other modules' type errors must not hide CLI behaviour (tsc still
-  // emits), so a failed type check is reported here but only a missing output fails the suite.
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
-  const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' })
-  if (build.status !== 0) console.warn(`tsc -p tsconfig.build.json exited ${build.status}:\n${build.stdout}${build.stderr}`)
+  // dist/ is built once for the whole run by test/support/global-setup.ts.
   expect(existsSync(path.join(ROOT, 'dist/gateway/cli/main.js'))).toBe(true)
 })
 
