@@ -4,12 +4,14 @@
  * the `GatewayConfig` type follow.
  */
 import { simulatorSourceSchema } from '../../drivers/simulator/config.js'
+import { gpioSourceSchema } from '../../drivers/gpio/config.js'
+import { mqttIngressSourceSchema } from '../../drivers/mqtt-ingress/config.js'
 import { mqttUplinkSchema } from '../uplink/mqtt/config.js'
 import { eventHubsUplinkSchema } from '../uplink/eventhubs/config.js'
 import { typedUnion } from './typed-union.js'
 
 /** Schemas of `sources[]` entries, told apart by `type`. */
-export const SOURCE_SCHEMAS = [simulatorSourceSchema] as const
+export const SOURCE_SCHEMAS = [simulatorSourceSchema, gpioSourceSchema, mqttIngressSourceSchema] as const
 
 /** Schemas of `uplinks[]` entries, told apart by `type`. */
 export const UPLINK_SCHEMAS = [mqttUplinkSchema, eventHubsUplinkSchema] as const

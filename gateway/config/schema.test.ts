@@ -50,7 +50,7 @@ describe('gatewayConfigSchema: defaults and parsed shape', () => {
 
   it('accepts simulator sources', () => {
     const c = parse(`${MINIMAL}sources: [{ type: simulator, id: sim, devices: 2, count: 5 }]`)
-    expect(c.sources).toEqual([{ type: 'simulator', id: 'sim', devices: 2, intervalMs: 1000, count: 5, alertEvery: 0 }])
+    expect(c.sources).toEqual([{ type: 'simulator', id: 'sim', devices: 2, intervalMs: 1000, count: 5, alertEvery: 0, padBytes: 0 }])
   })
 })
 
@@ -126,7 +126,7 @@ uplinks:
 
   it('unknown source type', () => {
     const [issue] = issuesOf(`${MINIMAL}sources: [{ type: serial, id: s }]\n`)
-    expect(issue).toMatchObject({ path: 'sources.0.type', message: 'unknown source type "serial" (expected one of: simulator)' })
+    expect(issue).toMatchObject({ path: 'sources.0.type', message: 'unknown source type "serial" (expected one of: simulator, gpio, mqtt)' })
   })
 
   it('no uplinks', () => {
