@@ -119,7 +119,14 @@ export class LevelStore implements Store {
   async open(): Promise<void> {
     if (this.state !== 'new') throw new GatewayError('GW_ERR_STORE_CLOSED', 'LevelStore.open() may be called only once')
     this.state = 'opening'
-    const db = new Level<string, Buffer>(this.opts.dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    // Small LevelDB buffers: a Pi has little RAM, and the queue is read once, in order, so a large
+    // block cache buys nothing (defaults: 8 MiB cache, 4 MiB write buffer).
+    const db = new Level<string, Buffer>(this.opts.dir, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+      cacheSize: 1024 * 1024,
+      writeBufferSize: 2 * 1024 * 1024,
+    })
     try {
       await db.open()
       const loaded = await loadState(db, this.opts.uplinks)

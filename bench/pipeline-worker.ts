@@ -1,0 +1,69 @@
+/**
+ * One benchmark scenario in a fresh process (so RSS figures belong to that scenario alone).
+ * Usage: node --expose-gc dist/bench/pipeline-worker.js <throughput|backlog> <brokerUrl> <events> <dataDir>
+ * Prints one JSON line with its figures.
+ */
+import { gatewayConfigSchema } from '../gateway/config/index.js'
+import { GatewayMetrics } from '../gateway/telemetry/metrics.js'
+import { silentLogger } from '../gateway/core/observability.js'
+import { Gateway } from '../gateway/runtime/gateway.js'
+import { sleep } from '../gateway/core/abort.js'
+
+const DEVICES = 100
+
+async function main(): Promise<void> {
+  const [scenario, url, eventsArg, dataDir] = process.argv.slice(2)
+  const events = Number(eventsArg)
+  const devices = Math.min(DEVICES, events)
+  const config = gatewayConfigSchema.parse({
+    gateway: { id: 'bench', dataDir },
+    store: { maxBytes: '2GiB', maxAge: '1d', whenFull: 'drop_oldest' },
+    ingest: { maxPending: 10_000, maxChunk: 1000 },
+    sources: [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }],
+    uplinks: [
+      // Batch mode: one topic per source, so a batch is not split per device (the events carry their source).
+      { type: 'mqtt', id: 'bench', url, protocolVersion: 5, mode: 'batch', topic: 'edge/{gatewayId}/{sourceId}', maxEvents: 500, maxBytes: '256KiB', lingerMs: 5, maxInFlight: 8 },
+    ],
+    admin: { enabled: false },
+    log: { level: 'warn' },
+  })
+  const total = devices * Math.ceil(events / devices)
+  const metrics = new GatewayMetrics()
+  const gateway = new Gateway(config, { log: silentLogger, metrics })
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await gateway.start()
+  const field = scenario === 'throughput' ? 'forwarded' : 'ingested'
+  while (metrics.snapshot()[field] < total) await sleep(10)
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  let rssSettledMb = 0
+  if (scenario === 'backlog') {
+    // Let the forwarder's failed connection attempts settle, then measure after full GCs.
+    await sleep(500)
+    for (let i = 0; i < 3; i++) {
+      globalThis.gc?.()
+      await sleep(100)
+    }
+    rssSettledMb = process.memoryUsage().rss / 2 ** 20
+  }
+  const queued = gateway.store.stats().entries
+  await gateway.stop({ forwarderGraceMs: 1000 })
+  const result = {
+    scenario,
+    events: total,
+    seconds,
+    eventsPerSec: total / seconds,
+    cpuMicrosPerEvent: (cpu.user + cpu.system) / total,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    rssSettledMb,
+    queued,
+  }
+  process.stdout.write(JSON.stringify(result) + '\n')
+  process.exit(0)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

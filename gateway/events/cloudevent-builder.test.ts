@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { CloudEvent } from 'cloudevents'
+import { DecodeError } from '../core/errors.js'
+import type { Reading } from '../core/types.js'
+import { CloudEventBuilder, formatSequence, parseEventSource } from './cloudevent-builder.js'
+
+const reading = (over: Partial<Reading> = {}): Reading => ({
+  deviceId: 'dev-1',
+  kind: 'environment',
+  priority: 'telemetry',
+  timeMs: Date.UTC(2026, 0, 2, 3, 4, 5),
+  data: { temperatureC: 21.5 },
+  ...over,
+})
+
+describe('CloudEventBuilder', () => {
+  it('builds a valid CloudEvent 1.0 with source, type, time, id and a zero-padded sequence', () => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    const ev = b.build('sim', reading())
+    const parsed = JSON.parse(ev.json)
+    expect(parsed).toMatchObject({
+      specversion: '1.0',
+      source: '/gateways/gw1/sim/dev-1',
+      type: 'io.edgegateway.environment',
+      time: '2026-01-02T03:04:05.000Z',
+      datacontenttype: 'application/json',
+      sequence: '00000000000000000001',
+      data: { temperatureC: 21.5 },
+    })
+    expect(parsed.id).toBe(ev.id)
+    expect(ev.source).toBe(parsed.source)
+    // What we store must itself pass the SDK's strict validation.
+    expect(() => new CloudEvent(parsed, true)).not.toThrow()
+  })
+
+  it('counts per source, continues from persisted counters, and sorts lexicographically', () => {
+    const b = new CloudEventBuilder('gw1', new Map([['/gateways/gw1/sim/dev-1', 9]]))
+    const seqs = [b.build('sim', reading()), b.build('sim', reading()), b.build('sim', reading({ deviceId: 'dev-2' }))].map(
+      (e) => JSON.parse(e.json).sequence,
+    )
+    expect(seqs).toEqual([formatSequence(10), formatSequence(11), formatSequence(1)])
+    expect(formatSequence(10) > formatSequence(9)).toBe(true)
+    expect(b.countersFor(['/gateways/gw1/sim/dev-1'])).toEqual(new Map([['/gateways/gw1/sim/dev-1', 11]]))
+  })
+
+  it('gives every event a distinct id', () => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    const ids = new Set(Array.from({ length: 100 }, () => b.build('sim', reading()).id))
+    expect(ids.size).toBe(100)
+  })
+
+  it.each([
+    ['a device id with a slash', reading({ deviceId: 'a/b' })],
+    ['an empty device id', reading({ deviceId: '' })],
+    ['a kind that is not dotted lower-case', reading({ kind: 'Bad Kind' })],
+    ['an invalid time', reading({ timeMs: Number.NaN })],
+    ['data that cannot be serialised', reading({ data: { n: 1n } })],
+  ])('refuses %s with DecodeError and burns no sequence number', (_what, bad) => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    expect(() => b.build('sim', bad)).toThrow(DecodeError)
+    expect(JSON.parse(b.build('sim', reading()).json).sequence).toBe(formatSequence(1))
+  })
+
+  it('splits a source back into its parts', () => {
+    expect(parseEventSource('/gateways/gw1/sim/dev-1')).toEqual({ gatewayId: 'gw1', sourceId: 'sim', deviceId: 'dev-1' })
+  })
+})
