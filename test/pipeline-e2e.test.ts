@@ -29,8 +29,13 @@ describe.skipIf(!hasMosquitto)('pipeline → Mosquitto (MQTT 5)', () => {
         uplinks: [{ type: 'mqtt', id: 'up', url: broker.url, mode, maxEvents: 20 }],
       })
       const expected = expectedFromSimulator(`gw-${mode}`, 'sim', 4, 50)
-      await col.waitFor((c) => c.events.length >= 200)
-      expect(col.verdict(expected)).toEqual({ delivered: 200, lost: 0, duplicated: 0, reordered: 0, unexpected: 0 })
+      await col.waitFor((c) => c.verdict(expected).delivered >= 200)
+      await until(() => gw.gateway.store.stats().perUplink.up?.depth === 0 && gw.metrics.snapshot().forwarded === 200, 'queue drained')
+      const verdict = col.verdict(expected)
+      expect(verdict).toMatchObject({ delivered: 200, lost: 0, reordered: 0, unexpected: 0 })
+      // Exactly once unless a send had to be retried (then at-least-once, bounded by the window).
+      const retried = gw.metrics.snapshot().sendRetries > 0
+      expect(verdict.duplicated).toBeLessThanOrEqual(retried ? 8 * 20 : 0)
 
       const first = col.events[0]!
       expect(first.topic).toMatch(/^edge\/gw-[a-z]+\/sim\/sim-000[1-4]\/io\.edgegateway\.environment$/)
@@ -43,12 +48,8 @@ describe.skipIf(!hasMosquitto)('pipeline → Mosquitto (MQTT 5)', () => {
       expect(String(first.event.sequence)).toMatch(/^\d{20}$/)
       expect(Date.parse(String(first.event.time))).toBeGreaterThan(Date.now() - 60_000)
       expect(first.event.data).toMatchObject({ temperatureC: expect.any(Number), humidityPct: expect.any(Number) })
-      expect(new Set(col.events.map((e) => e.id)).size).toBe(200)
+      expect(new Set(col.events.map((e) => e.id)).size).toBe(200) // one id per event, also when resent
       if (mode === 'batch') expect(col.messages.length).toBeLessThan(200)
-
-      // Everything acked: the store is empty once the last PUBACK was processed.
-      await until(() => gw.gateway.store.stats().perUplink.up?.depth === 0, 'queue drained')
-      expect(gw.metrics.snapshot().forwarded).toBe(200)
       await gw.dispose()
       await col.close()
     })

@@ -5,10 +5,12 @@
  * - At most `maxPending` readings wait in memory (plus `alertHeadroom` for alert-only pushes, so a
  *   doorbell is not stuck behind telemetry). A push that does not fit waits: that wait is the
  *   backpressure that pauses sources.
- * - One committer loop takes up to `maxChunk` readings, gives each its CloudEvent identity and
- *   sequence, and writes them with ONE `store.append` (one synced db.batch) together with the
- *   sequence counters. While a commit is in flight, new readings accumulate, so under load each
- *   fsync carries many readings (group commit).
+ * - Two committer lanes, alert and telemetry, each take up to `maxChunk` readings, give each its
+ *   CloudEvent identity and sequence, and write them with ONE `store.append` (one synced
+ *   db.batch) together with the sequence counters. While a commit is in flight, new readings
+ *   accumulate, so under load each fsync carries many readings (group commit). The alert lane
+ *   exists so a doorbell is never stuck behind a telemetry commit that a full store
+ *   (whenFull=block) holds up; the store keeps counters monotonic across the lanes.
  * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
  *   it never rejects (errors are reported in the outcome).
  * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
@@ -20,7 +22,7 @@ import { DecodeError, GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/observability.js'
 import type { CloudEventBuilder } from '../events/cloudevent-builder.js'
 import type { PipelineMetrics } from './pipeline-metrics.js'
-import type { NewEvent } from '../core/types.js'
+import { PRIORITIES, type NewEvent, type Priority } from '../core/types.js'
 
 export interface IngestOptions {
   store: Store
@@ -52,12 +54,12 @@ export class Ingest implements ReadingSink {
   private readonly maxPending: number
   private readonly maxChunk: number
   private readonly alertHeadroom: number
-  private readonly queue: PendingItem[] = []
+  private readonly queues: Record<Priority, PendingItem[]> = { alert: [], telemetry: [] }
+  private readonly wake: Record<Priority, (() => void) | undefined> = { alert: undefined, telemetry: undefined }
   private readonly spaceWaiters: SpaceWaiter[] = []
   private pendingReadings = 0
-  private wakeCommitter: (() => void) | undefined
   private closing = false
-  private loop: Promise<void> | undefined
+  private loops: Promise<void[]> | undefined
   private readonly commitAbort = new AbortController()
   /** Time of the committer's last sign of life, for the watchdog. */
   lastHeartbeatMs = Date.now()
@@ -74,7 +76,7 @@ export class Ingest implements ReadingSink {
   }
 
   start(): void {
-    this.loop ??= this.commitLoop()
+    this.loops ??= Promise.all(PRIORITIES.map((lane) => this.commitLoop(lane)))
   }
 
   async push(sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
@@ -90,11 +92,14 @@ export class Ingest implements ReadingSink {
         if (alertsOnly) this.releaseSpace()
       })
     }
-    let resolveDurable!: (o: AppendOutcome) => void
-    const durable = new Promise<AppendOutcome>((r) => (resolveDurable = r))
-    this.queue.push({ sourceId, readings, resolve: resolveDurable })
-    this.wakeCommitter?.()
-    return { durable }
+    const outcomes: Promise<AppendOutcome>[] = []
+    for (const lane of PRIORITIES) {
+      const part = alertsOnly && lane === 'alert' ? readings : readings.filter((r) => r.priority === lane)
+      if (part.length === 0) continue
+      outcomes.push(new Promise<AppendOutcome>((resolve) => this.queues[lane].push({ sourceId, readings: part, resolve })))
+      this.wake[lane]?.()
+    }
+    return { durable: Promise.all(outcomes).then(sumOutcomes) }
   }
 
   /**
@@ -105,9 +110,9 @@ export class Ingest implements ReadingSink {
   async stop(graceMs = 5000): Promise<void> {
     this.closing = true
     for (const w of this.spaceWaiters.splice(0)) w.reject(new GatewayError('GW_ERR_STORE_CLOSED', 'gateway is stopping'))
-    this.wakeCommitter?.()
+    for (const lane of PRIORITIES) this.wake[lane]?.()
     const timer = setTimeout(() => this.commitAbort.abort(), graceMs)
-    await this.loop
+    await this.loops
     clearTimeout(timer)
   }
 
@@ -130,40 +135,40 @@ export class Ingest implements ReadingSink {
     }
   }
 
-  private async commitLoop(): Promise<void> {
+  private async commitLoop(lane: Priority): Promise<void> {
+    const queue = this.queues[lane]
     for (;;) {
       this.lastHeartbeatMs = Date.now()
-      if (this.queue.length === 0) {
+      if (queue.length === 0) {
         if (this.closing) return
-        await this.idle(1000)
+        await this.idle(lane, 1000)
         continue
       }
-      const chunk = this.takeChunk()
+      const chunk = this.takeChunk(queue)
       await this.commit(chunk)
       this.releaseSpace()
     }
   }
 
   /** Waits for a push or for `ms` (so the heartbeat keeps ticking while idle). */
-  private idle(ms: number): Promise<void> {
+  private idle(lane: Priority, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
+      const wake = this.wake
       function done(): void {
         clearTimeout(timer)
+        wake[lane] = undefined
         resolve()
       }
-      this.wakeCommitter = () => {
-        this.wakeCommitter = undefined
-        done()
-      }
+      wake[lane] = done
     })
   }
 
-  private takeChunk(): PendingItem[] {
+  private takeChunk(queue: PendingItem[]): PendingItem[] {
     const chunk: PendingItem[] = []
     let size = 0
-    while (this.queue.length > 0 && (chunk.length === 0 || size + this.queue[0]!.readings.length <= this.maxChunk)) {
-      const item = this.queue.shift()!
+    while (queue.length > 0 && (chunk.length === 0 || size + queue[0]!.readings.length <= this.maxChunk)) {
+      const item = queue.shift()!
       size += item.readings.length
       chunk.push(item)
     }
@@ -222,4 +227,14 @@ export class Ingest implements ReadingSink {
       item.resolve({ accepted: ok, dropped: built - ok + invalid, ...(error ? { error } : {}) })
     }
   }
+}
+
+function sumOutcomes(parts: AppendOutcome[]): AppendOutcome {
+  const out: AppendOutcome = { accepted: 0, dropped: 0 }
+  for (const p of parts) {
+    out.accepted += p.accepted
+    out.dropped += p.dropped
+    if (p.error) out.error = p.error
+  }
+  return out
 }

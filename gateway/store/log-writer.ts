@@ -54,8 +54,11 @@ export class LogWriter {
    * Plans and writes one append in ONE synced batch: evictions, entries, meta keys and counters.
    * Resolves undefined when `allOrNothing` and the events do not all fit (nothing was written).
    */
-  async commitAppend(events: readonly PreparedEvent[], counters: ReadonlyMap<string, number>, opts: CommitOptions): Promise<AppendResult | undefined> {
+  async commitAppend(events: readonly PreparedEvent[], offeredCounters: ReadonlyMap<string, number>, opts: CommitOptions): Promise<AppendResult | undefined> {
     const { db, logs } = this.ctx
+    // Counters only move forward: appends may commit out of build order (an alert overtaking a
+    // blocked telemetry chunk), and an older snapshot must not roll a sequence back.
+    const counters = new Map([...offeredCounters].filter(([source, value]) => value > (this.ctx.counters.get(source) ?? 0)))
     const trimmer = new FrontTrimmer(db, logs)
     try {
       const plan = await planAppend(events, { ...this.config, usedBytes: this.usedBytes(), stopOnReject: opts.stopOnReject, trimmer })

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { gatewayConfigSchema, type GatewayConfig } from '../../gateway/config/index.js'
-import { silentLogger } from '../../gateway/core/observability.js'
+import { silentLogger, type Logger } from '../../gateway/core/observability.js'
+import { createLogger } from '../../gateway/telemetry/logger.js'
 import { Gateway } from '../../gateway/runtime/gateway.js'
 import { GatewayMetrics } from '../../gateway/telemetry/metrics.js'
 
@@ -15,6 +16,8 @@ export interface TestGateway {
   metrics: GatewayMetrics
   config: GatewayConfig
   dataDir: string
+  /** `http://127.0.0.1:PORT` when started with `admin`. */
+  adminUrl?: string
   /** Stops the gateway (idempotent). */
   stop(): Promise<void>
   /** Stops and deletes the data dir. */
@@ -29,6 +32,8 @@ export interface TestGatewayInput {
   /** Reuse a data dir (restart tests). */
   dataDir?: string
   gatewayId?: string
+  /** Serve the admin endpoint on 127.0.0.1:0 (extra admin keys may be given); default off. */
+  admin?: boolean | Record<string, unknown>
 }
 
 export function makeTestConfig(input: TestGatewayInput): GatewayConfig {
@@ -39,7 +44,7 @@ export function makeTestConfig(input: TestGatewayInput): GatewayConfig {
     ...(input.ingest ? { ingest: input.ingest } : {}),
     sources: input.sources,
     uplinks: input.uplinks,
-    admin: { enabled: false },
+    admin: input.admin ? { listen: '127.0.0.1:0', ...(input.admin === true ? {} : input.admin) } : { enabled: false },
     log: { level: 'warn' },
   })
 }
@@ -47,7 +52,7 @@ export function makeTestConfig(input: TestGatewayInput): GatewayConfig {
 export async function startTestGateway(input: TestGatewayInput): Promise<TestGateway> {
   const config = makeTestConfig(input)
   const metrics = new GatewayMetrics({ defaultMetrics: false })
-  const gateway = new Gateway(config, { log: silentLogger, metrics })
+  const gateway = new Gateway(config, { log: testLogger(), metrics })
   await gateway.start()
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => (stopped ??= gateway.stop({ forwarderGraceMs: 2000 }))
@@ -56,6 +61,7 @@ export async function startTestGateway(input: TestGatewayInput): Promise<TestGat
     metrics,
     config,
     dataDir: config.gateway.dataDir,
+    adminUrl: gateway.adminPort !== undefined ? `http://127.0.0.1:${gateway.adminPort}` : undefined,
     stop,
     dispose: async () => {
       await stop()
@@ -78,4 +84,10 @@ export function expectedFromSimulator(gatewayId: string, sourceId: string, devic
   const m = new Map<string, number>()
   for (let d = 1; d <= devices; d++) m.set(`/gateways/${gatewayId}/${sourceId}/sim-${String(d).padStart(4, '0')}`, count)
   return m
+}
+
+/** Silent unless EG_TEST_LOG names a level (e.g. EG_TEST_LOG=debug npx vitest run ...). */
+function testLogger(): Logger {
+  const level = process.env.EG_TEST_LOG
+  return level ? (createLogger({ level: level as 'debug', destination: 2 }) as unknown as Logger) : silentLogger
 }
