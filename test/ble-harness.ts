@@ -22,9 +22,11 @@ export class RecordingSink implements ReadingSink {
   pushes = 0
   private stalled: Array<() => void> | undefined
   private waiters: Array<{ n: number; resolve: () => void }> = []
+  private pushWaiters: Array<{ n: number; resolve: () => void }> = []
 
   async push(_sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     this.pushes++
+    this.pushWaiters = this.pushWaiters.filter((w) => (this.pushes >= w.n ? (w.resolve(), false) : true))
     if (this.stalled) await new Promise<void>((resolve) => this.stalled!.push(resolve))
     this.readings.push(...readings)
     this.waiters = this.waiters.filter((w) => (this.readings.length >= w.n ? (w.resolve(), false) : true))
@@ -34,6 +36,11 @@ export class RecordingSink implements ReadingSink {
   async waitFor(n: number): Promise<Reading[]> {
     if (this.readings.length < n) await new Promise<void>((resolve) => this.waiters.push({ n, resolve }))
     return this.readings
+  }
+
+  /** Resolves once `push` was called `n` times (accepted or still hanging). */
+  async waitForPushes(n: number): Promise<void> {
+    if (this.pushes < n) await new Promise<void>((resolve) => this.pushWaiters.push({ n, resolve }))
   }
 
   /** Readings of one device, in arrival order. */

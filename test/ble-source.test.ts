@@ -101,7 +101,9 @@ describe('allow-list', () => {
     const readings = await t.sink.waitFor(2)
     expect(readings.map((r) => r.deviceId)).toEqual([id(STRANGER), id(THERMO)])
     expect(readings[0].data).toMatchObject({ variant: 'atc1441' })
-    expect(t.source.stats()).toMatchObject({ adverts: 3, ignored: 1 })
+    // noble's GAP reports a known device's connectable advert at once (before its scan response
+    // names it), so the stranger is ignored twice and accepted once its name arrived.
+    expect(t.source.stats()).toMatchObject({ adverts: 4, ignored: 2 })
     expect([...t.counters.totals.keys()]).toEqual([])
   })
 })
@@ -134,7 +136,7 @@ describe('per-device minimum interval', () => {
     t.binding.advertise(bthomeAdvert({ packetId: 3, batteryPct: 90, button: 'double_press' }), { address: BUTTON })
     t.binding.advertise(bthomeAdvert({ packetId: 1, windowOpen: true }, { triggerBased: true }), { address: THERMO })
     t.binding.advertise(bthomeAdvert({ packetId: 2, windowOpen: false }, { triggerBased: true }), { address: THERMO })
-    const readings = await t.sink.waitFor(8)
+    const readings = await t.sink.waitFor(7)
     const alerts = readings.filter((r) => r.priority === 'alert')
     expect(alerts.map((r) => r.kind)).toEqual(['button.press', 'button.double_press'])
     expect(alerts[0]).toMatchObject({ deviceId: id(BUTTON), data: { name: 'button', code: 1, packetId: 2 } })
@@ -180,13 +182,10 @@ describe('bad adverts are counted and logged rate-limited; valid traffic keeps f
     t.binding.advertise(Buffer.concat([flagsAd(), manufacturerAd(0x1234, Buffer.from('hello'))]), { address: STRANGER })
     ok(4)
     const readings = await t.sink.waitFor(5)
-    expect(readings.map((r) => `${r.kind}:${(r.data as { packetId: number }).packetId}`)).toEqual([
-      'environment:1',
-      'button.press:1',
-      'button.press:2',
-      'environment:3',
-      'environment:4',
-    ])
+    const tag = (r: (typeof readings)[number]) => `${r.kind}:${(r.data as { packetId: number }).packetId}`
+    // Alerts leave the queue before telemetry; each class keeps its order.
+    expect(readings.filter((r) => r.priority === 'alert').map(tag)).toEqual(['button.press:1', 'button.press:2'])
+    expect(readings.filter((r) => r.priority === 'telemetry').map(tag)).toEqual(['environment:1', 'environment:3', 'environment:4'])
     const reasons = ['truncated', 'unknown_object_id', 'duplicate_packet_id', 'replayed_counter', 'oversize', 'unknown_advert']
     expect(Object.fromEntries(reasons.map((r) => [r, t.rejected(r)]))).toEqual({
       truncated: 1,

@@ -1,0 +1,69 @@
+/**
+ * Backpressure (ARCHITECTURE 2.4, 2.5): a sink that never resolves `push` must not make memory
+ * grow. Adverts keep arriving while push waits; the queue stays at `maxQueued`, every dropped
+ * reading is counted, and alerts push telemetry out instead of being dropped.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { bthomeAdvert } from '../firmware-sim/ble-encoders.js'
+import { BUTTON, startBle } from './ble-harness.js'
+
+type Harness = Awaited<ReturnType<typeof startBle>>
+let h: Harness | undefined
+afterEach(async () => {
+  await h?.stop()
+  h = undefined
+})
+const start = async (...args: Parameters<typeof startBle>) => (h = await startBle(...args))
+
+/** A distinct device per index, so neither the interval nor packet-id dedup interferes. */
+const mac = (i: number) => `02:00:00:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
+const telemetry = (i: number) => bthomeAdvert({ packetId: i & 0xff, temperatureC: (i % 4000) / 100 })
+
+describe('a sink that never resolves push', () => {
+  it('keeps the queue at maxQueued and counts queue_full; alerts evict telemetry', async () => {
+    const t = await start({ maxQueued: 10 })
+    t.sink.stall()
+    t.binding.advertise(telemetry(0), { address: mac(0) })
+    await t.sink.waitForPushes(1) // the push loop now hangs in push() with that reading
+
+    for (let i = 1; i <= 500; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
+    expect(t.source.stats()).toMatchObject({ queued: 10, dropped: 490 })
+    expect(t.rejected('queue_full')).toBe(490)
+
+    for (let p = 1; p <= 4; p++) t.binding.advertise(bthomeAdvert({ packetId: p, button: 'press' }), { address: BUTTON })
+    expect(t.source.stats()).toMatchObject({ queued: 10, dropped: 494 })
+    expect(t.rejected('queue_full_alert')).toBe(0)
+
+    t.sink.release()
+    const readings = await t.sink.waitFor(11)
+    expect(readings).toHaveLength(11)
+    expect(readings[0].deviceId).toBe('020000000000')
+    // Alerts first, then the NEWEST six telemetry readings (the oldest went first).
+    expect(readings.slice(1, 5).map((r) => r.kind)).toEqual(['button.press', 'button.press', 'button.press', 'button.press'])
+    expect(readings.slice(5).map((r) => r.deviceId)).toEqual([495, 496, 497, 498, 499, 500].map((i) => mac(i).replace(/:/g, '')))
+  })
+
+  it('an alert is dropped (and logged as an error) only when the queue holds nothing but alerts', async () => {
+    const t = await start({ maxQueued: 3 })
+    t.sink.stall()
+    t.binding.advertise(telemetry(0), { address: mac(0) })
+    await t.sink.waitForPushes(1)
+    for (let p = 1; p <= 5; p++) t.binding.advertise(bthomeAdvert({ packetId: p, button: 'long_press' }), { address: mac(1000 + p) })
+    expect(t.source.stats().queued).toBe(3)
+    expect(t.rejected('queue_full_alert')).toBe(2)
+    expect(t.logger.lines.find((l) => l.obj.reason === 'queue_full_alert')).toMatchObject({ level: 'error' })
+  })
+
+  it('memory stays bounded: 20 000 adverts from rotating random addresses', async () => {
+    const t = await start({ maxQueued: 100 })
+    t.sink.stall()
+    for (let i = 0; i < 20_000; i++) t.binding.advertise(telemetry(i), { address: mac(i), addressType: 'random' })
+    expect(t.source.stats().queued).toBeLessThanOrEqual(100)
+    expect(t.source.stats().dropped + t.source.stats().queued + t.sink.pushes).toBeGreaterThanOrEqual(20_000 - 64)
+    // noble keeps per-address state forever; NobleCacheTrim deletes it (see noble-cache-trim.ts).
+    const internals = t.noble as unknown as { _peripherals: object; _services: object }
+    expect(Object.keys(internals._peripherals)).toHaveLength(0)
+    expect(Object.keys(internals._services)).toHaveLength(0)
+    expect(Object.keys(t.binding._gap._discoveries).length).toBeLessThanOrEqual(4096 + 1024)
+  })
+})
