@@ -1,0 +1,85 @@
+/**
+ * `npm run bench`: measures the durable pipeline against a plain mqtt.js publisher on the same
+ * Mosquitto, in the same run, and the memory cost of a 1,000,000-event backlog. Prints figures and
+ * writes bench/results.json. Never asserts: figures are for people to judge against the targets.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startMosquitto } from '../test/support/mosquitto.js'
+import { plainPublisherYardstick } from './mqtt-yardstick.js'
+import { makeBenchEvents } from './bench-events.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repoRoot = path.resolve(here, '..', '..')
+
+interface WorkerResult {
+  scenario: string
+  events: number
+  seconds: number
+  eventsPerSec: number
+  cpuMicrosPerEvent: number
+  peakRssMb: number
+  rssSettledMb: number
+  queued: number
+}
+
+function runWorker(scenario: string, url: string, events: number): Promise<WorkerResult> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-'))
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', path.join(here, 'pipeline-worker.js'), scenario, url, String(events), dataDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('exit', (code) => {
+      rmSync(dataDir, { recursive: true, force: true })
+      if (code !== 0) return reject(new Error(`bench worker ${scenario} exited ${code}`))
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as WorkerResult)
+    })
+  })
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+async function main(): Promise<void> {
+  const broker = await startMosquitto()
+  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model }
+  try {
+    const yardEvents = makeBenchEvents(100_000)
+    await plainPublisherYardstick(broker.url, yardEvents.slice(0, 10_000), 100) // warm-up
+    const yard = await plainPublisherYardstick(broker.url, yardEvents, 100)
+    const pipe = await runWorker('throughput', broker.url, 300_000)
+    // A closed port: the uplink cannot connect, so everything queues on disk.
+    const empty = await runWorker('backlog', 'mqtt://127.0.0.1:9', 1)
+    const backlog = await runWorker('backlog', 'mqtt://127.0.0.1:9', 1_000_000)
+    const ratio = pipe.eventsPerSec / yard.eventsPerSec
+    Object.assign(results, {
+      yardstick: { eventsPerSec: yard.eventsPerSec, inFlight: 100, events: yardEvents.length },
+      pipeline: pipe,
+      ratio,
+      backlog: { emptyQueueRssMb: empty.rssSettledMb, backlogRssMb: backlog.rssSettledMb, backlogEvents: backlog.queued, growthMb: backlog.rssSettledMb - empty.rssSettledMb, ingestPerSec: backlog.eventsPerSec },
+    })
+    const lines = [
+      `plain mqtt.js QoS 1, 100 in flight (yardstick): ${fmt(yard.eventsPerSec)} ev/s`,
+      `durable pipeline (simulator → store → MQTT batch → Mosquitto, all PUBACKed): ${fmt(pipe.eventsPerSec)} ev/s  (${fmt(ratio, 2)}x the yardstick, target >= 1.0x)`,
+      `  cpu ${fmt(pipe.cpuMicrosPerEvent, 1)} µs/event, peak RSS ${fmt(pipe.peakRssMb, 1)} MB (target <= 96 MB)`,
+      `backlog: RSS ${fmt(empty.rssSettledMb, 1)} MB with an empty queue, ${fmt(backlog.rssSettledMb, 1)} MB with ${fmt(backlog.queued)} events queued (growth ${fmt(backlog.rssSettledMb - empty.rssSettledMb, 1)} MB, target <= 10 MB)`,
+      `  durable ingest while offline: ${fmt(backlog.eventsPerSec)} ev/s, peak RSS ${fmt(backlog.peakRssMb, 1)} MB`,
+    ]
+    console.log(lines.join('\n'))
+  } finally {
+    await broker.stop()
+  }
+  writeFileSync(path.join(repoRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')
+  console.log('wrote bench/results.json')
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
