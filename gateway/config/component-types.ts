@@ -4,6 +4,7 @@
  * the `GatewayConfig` type follow.
  */
 import { simulatorSourceSchema } from '../../drivers/simulator/config.js'
+import { bleSourceSchema } from '../../drivers/ble/config.js'
 import { gpioSourceSchema } from '../../drivers/gpio/config.js'
 import { mqttIngressSourceSchema } from '../../drivers/mqtt-ingress/config.js'
 import { mqttUplinkSchema } from '../uplink/mqtt/config.js'
@@ -11,7 +12,7 @@ import { eventHubsUplinkSchema } from '../uplink/eventhubs/config.js'
 import { typedUnion } from './typed-union.js'
 
 /** Schemas of `sources[]` entries, told apart by `type`. */
-export const SOURCE_SCHEMAS = [simulatorSourceSchema, gpioSourceSchema, mqttIngressSourceSchema] as const
+export const SOURCE_SCHEMAS = [simulatorSourceSchema, gpioSourceSchema, mqttIngressSourceSchema, bleSourceSchema] as const
 
 /** Schemas of `uplinks[]` entries, told apart by `type`. */
 export const UPLINK_SCHEMAS = [mqttUplinkSchema, eventHubsUplinkSchema] as const

@@ -125,8 +125,8 @@ uplinks:
   })
 
   it('unknown source type', () => {
-    const [issue] = issuesOf(`${MINIMAL}sources: [{ type: serial, id: s }]\n`)
-    expect(issue).toMatchObject({ path: 'sources.0.type', message: 'unknown source type "serial" (expected one of: simulator, gpio, mqtt)' })
+    const [issue] = issuesOf(`${MINIMAL}sources: [{ type: zigbee, id: s }]\n`)
+    expect(issue).toMatchObject({ path: 'sources.0.type', message: expect.stringMatching(/^unknown source type "zigbee" \(expected one of: simulator, gpio, mqtt, ble/) })
   })
 
   it('no uplinks', () => {
