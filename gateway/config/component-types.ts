@@ -5,6 +5,7 @@
  */
 import { simulatorSourceSchema } from '../../drivers/simulator/config.js'
 import { bleSourceSchema } from '../../drivers/ble/config.js'
+import { serialSourceSchema } from '../../drivers/serial/config.js'
 import { gpioSourceSchema } from '../../drivers/gpio/config.js'
 import { mqttIngressSourceSchema } from '../../drivers/mqtt-ingress/config.js'
 import { mqttUplinkSchema } from '../uplink/mqtt/config.js'
@@ -12,7 +13,7 @@ import { eventHubsUplinkSchema } from '../uplink/eventhubs/config.js'
 import { typedUnion } from './typed-union.js'
 
 /** Schemas of `sources[]` entries, told apart by `type`. */
-export const SOURCE_SCHEMAS = [simulatorSourceSchema, gpioSourceSchema, mqttIngressSourceSchema, bleSourceSchema] as const
+export const SOURCE_SCHEMAS = [simulatorSourceSchema, gpioSourceSchema, mqttIngressSourceSchema, bleSourceSchema, serialSourceSchema] as const
 
 /** Schemas of `uplinks[]` entries, told apart by `type`. */
 export const UPLINK_SCHEMAS = [mqttUplinkSchema, eventHubsUplinkSchema] as const

@@ -32,6 +32,11 @@ export async function createSource(config: SourceConfig, deps: ComponentDeps): P
       const { MqttIngressSource } = await import('../../drivers/mqtt-ingress/index.js')
       return new MqttIngressSource(config, { log: deps.log.child({ component: `source:${config.id}` }), counters: deps.counters })
     }
+    case 'serial': {
+      // Loaded only when configured: serialport ships a native binding.
+      const { SerialSource } = await import('../../drivers/serial/index.js')
+      return new SerialSource(config, { log: deps.log.child({ component: `source:${config.id}` }), counters: deps.counters })
+    }
     case 'ble': {
       // Loaded only when configured; noble itself is loaded later still, inside the source, because
       // it throws at import time on a machine without Bluetooth.
