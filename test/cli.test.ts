@@ -69,7 +69,7 @@ describe('edge-gateway config check', () => {
       'sources.0.intervalMs: Invalid input: expected number, received string',
       'uplinks.0.pasword: unknown key (did you mean "password"?)',
       'uplinks.0.mode: binary mode needs protocolVersion 5',
-      'uplinks.1.type: unknown uplink type "kafka" (expected one of: mqtt)',
+      'uplinks.1.type: unknown uplink type "kafka" (expected one of: mqtt, eventhubs)',
       'colour: unknown key (expected one of: gateway, store, ingest, sources, uplinks, admin, log)',
       'sources.1.id: duplicate source id "sim" (also sources.0.id)',
     ]

@@ -1,12 +1,13 @@
 /**
  * The admin HTTP endpoint (node:http only): `GET /healthz`, `GET /metrics`, plus routes added by
  * later features. It binds to loopback by default and refuses a non-loopback address unless
- * `allowRemote: true`, because it has no authentication yet.
+ * `auth` (HTTP basic auth on every route) or `allowRemote: true` is set.
  *
  * Failure semantics: `start()` rejects with GatewayError `GW_ERR_CONFIG` for a bad or refused
  * address or when the port cannot be bound (EADDRINUSE, EACCES); a throwing handler answers 500
  * and is logged, it never takes the gateway down.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { GatewayError, type Logger } from '../core/index.js'
@@ -29,6 +30,11 @@ export interface AdminServerOptions {
   log: Logger
   /** Extra routes by exact path; may not replace `/healthz` or `/metrics`. */
   routes?: AdminRoutes
+  /**
+   * HTTP basic auth (RFC 7617) required on every route, `/healthz` and `/metrics` included; a
+   * missing or wrong `Authorization` answers 401. Permits a non-loopback address. @default none
+   */
+  auth?: { username: string; password: string }
 }
 
 // Bounds for slow or stuck clients, so the endpoint cannot pin sockets and memory.
@@ -105,11 +111,11 @@ export class AdminServer {
       this.opts.log.error({ err, listen }, 'admin endpoint not started: invalid listen address')
       throw err
     }
-    if (!isLoopbackHost(addr.host)) {
+    if (!isLoopbackHost(addr.host) && !this.opts.auth) {
       if (!this.opts.allowRemote) {
         const message =
           `admin endpoint refuses to listen on non-loopback address ${listen}: it has no authentication; ` +
-          'use 127.0.0.1 or [::1], or set allowRemote: true behind a firewall or proxy'
+          'use 127.0.0.1 or [::1], set admin.password (basic auth), or set allowRemote: true behind a firewall or proxy'
         this.opts.log.error({ listen, code: 'GW_ERR_CONFIG' }, message)
         throw new GatewayError('GW_ERR_CONFIG', message)
       }
@@ -155,6 +161,9 @@ export class AdminServer {
     } catch {
       throw new AdminHttpError(400, 'bad_request', 'malformed request target')
     }
+    if (this.opts.auth && !basicAuthOk(req.headers.authorization, this.opts.auth)) {
+      return json(401, { error: 'unauthorized' }, { 'www-authenticate': 'Basic realm="edge-gateway", charset="UTF-8"' })
+    }
     const route = this.routes[url.pathname]
     if (!route) return json(404, { error: 'not_found', path: url.pathname })
     const handler: AdminHandler | undefined = route[(method === 'HEAD' ? 'GET' : method) as HttpMethod]
@@ -181,6 +190,19 @@ export class AdminServer {
     const text = await this.opts.metrics.render()
     return { status: 200, headers: { 'content-type': this.opts.metrics.contentType }, body: text }
   }
+}
+
+/** Compares user and password in constant time (digests, so lengths do not leak either). */
+function basicAuthOk(header: string | undefined, auth: { username: string; password: string }): boolean {
+  const m = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? '')
+  if (!m) return false
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8')
+  const colon = decoded.indexOf(':')
+  if (colon < 0) return false
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest()
+  const userOk = timingSafeEqual(digest(decoded.slice(0, colon)), digest(auth.username))
+  const passOk = timingSafeEqual(digest(decoded.slice(colon + 1)), digest(auth.password))
+  return userOk && passOk
 }
 
 function write(res: http.ServerResponse, r: AdminResponse): void {

@@ -2,8 +2,13 @@
 import { Command } from 'commander'
 import type { CliContext } from './context.js'
 import { registerConfigCommand } from './commands/config.js'
+import { registerDecodeCommand } from './commands/decode.js'
 import { registerDemoCommand } from './commands/demo.js'
+import { registerDrainCommand } from './commands/drain.js'
+import { registerQueueCommand } from './commands/queue.js'
 import { registerRunCommand } from './commands/run.js'
+import { registerSimulateCommand } from './commands/simulate.js'
+import { registerStatusCommand } from './commands/status.js'
 import { packageVersion } from './version.js'
 
 /**
@@ -22,6 +27,11 @@ export function buildProgram(ctx: CliContext): Command {
   registerRunCommand(program, ctx)
   registerConfigCommand(program, ctx)
   registerDemoCommand(program, ctx)
-  // Later: simulate, decode, status, queue, drain — one file in commands/ and one line here each.
+  registerStatusCommand(program, ctx)
+  registerQueueCommand(program, ctx)
+  registerDrainCommand(program, ctx)
+  registerDecodeCommand(program, ctx)
+  registerSimulateCommand(program, ctx)
+  // Later: simulate, decode — one file in commands/ and one line here each.
   return program
 }

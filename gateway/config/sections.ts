@@ -6,7 +6,8 @@
 import { z } from 'zod'
 import type { WhenFull } from '../core/types.js'
 import { byteSize, componentId, duration } from './units.js'
-import { listenAddress } from './listen-address.js'
+import { listenAddress, type ListenAddress } from './listen-address.js'
+import { isLoopbackHost } from '../admin/listen-address.js'
 
 /** `gateway`: who this gateway is and where it keeps state. */
 export const gatewaySectionSchema = z.strictObject({
@@ -43,18 +44,52 @@ export const ingestSectionSchema = z
     }
   })
 
+/** The parsed `admin` section. */
+export interface AdminSection extends ListenAddress {
+  enabled: boolean
+  /** Set (default "admin") exactly when `password` is. */
+  username?: string
+  /** Basic-auth password; unset = no authentication (loopback only). */
+  password?: string
+}
+
 /**
- * `admin`: the local HTTP endpoint (health, metrics). Parsed: `{ enabled, listen, host, port }`,
- * where `listen` is the normalised `host:port` and `host`/`port` are ready for `server.listen`.
+ * `admin`: the local HTTP endpoint (health, metrics, operator API, status page). Parsed:
+ * `{ enabled, listen, host, port }`, where `listen` is the normalised `host:port` and `host`/`port`
+ * are ready for `server.listen`; plus `username` and `password` when basic auth is configured.
+ * A non-loopback `listen` requires a password: the endpoint can purge dead letters and shows
+ * device readings, so it must not be open to the network.
  */
 export const adminSectionSchema = z
   .strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
-    /** `host:port`; loopback by default because metrics are not authenticated. @default "127.0.0.1:8080" */
+    /** `host:port`; loopback by default. A non-loopback host requires `password`. @default "127.0.0.1:8080" */
     listen: listenAddress.prefault('127.0.0.1:8080'),
+    /** Basic-auth user name; used only with `password`. @default "admin" */
+    username: z.string().min(1).max(256).regex(/^[^:\x00-\x1f]+$/, 'must not contain ":" or control characters').optional(),
+    /** Basic-auth password; when set, every admin request needs it. Required for a non-loopback listen. Unset = no auth. */
+    password: z.string().min(1).max(1024).optional(),
   })
-  .transform(({ enabled, listen }) => ({ enabled, ...listen }))
+  .superRefine((c, ctx) => {
+    if (c.username !== undefined && c.password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required when admin.username is set' })
+    }
+    if (c.enabled && c.password === undefined && !isLoopbackHost(c.listen.host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message:
+          `is required when admin.listen (${c.listen.listen}) is not a loopback address: the endpoint serves queue ` +
+          'operations and device readings (set admin.password, or listen on 127.0.0.1 / [::1])',
+      })
+    }
+  })
+  .transform(({ enabled, listen, username, password }): AdminSection => ({
+    enabled,
+    ...listen,
+    ...(password !== undefined ? { username: username ?? 'admin', password } : {}),
+  }))
 
 /** `log`: pino settings. */
 export const logSectionSchema = z.strictObject({

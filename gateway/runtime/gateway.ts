@@ -18,6 +18,8 @@ import { Forwarder } from '../pipeline/forwarder.js'
 import type { GatewayMetrics } from '../telemetry/metrics.js'
 import { AdminServer } from '../admin/admin-server.js'
 import { evaluateHealth, type HealthReport } from '../admin/health.js'
+import { DeviceTracker } from '../admin/device-tracker.js'
+import { createAdminApi, type AdminApi } from '../admin/routes/index.js'
 import { createSource, createUplink } from './components.js'
 import { superviseSource } from './source-supervisor.js'
 import { UplinkMonitor } from './uplink-monitor.js'
@@ -25,6 +27,11 @@ import { UplinkMonitor } from './uplink-monitor.js'
 export interface GatewayDeps {
   log: Logger
   metrics: GatewayMetrics
+  /**
+   * Sources built by the caller, run after the configured ones and supervised like them: for fakes
+   * injected at the lowest layer (demo, end-to-end tests). Each instance is run by one start(). @default []
+   */
+  extraSources?: Source[]
 }
 
 export interface GatewayStopOptions {
@@ -41,6 +48,9 @@ export class Gateway {
   private readonly sourceRuns: Promise<void>[] = []
   private readonly sourcesAbort = new AbortController()
   private admin: AdminServer | undefined
+  private adminApi: AdminApi | undefined
+  /** Last reading per device (bounded), fed by wrapping the sink the sources push to. */
+  private readonly devices = new DeviceTracker()
   private monitor: UplinkMonitor | undefined
   private running = false
   /** Port the admin endpoint listens on, once started. */
@@ -89,13 +99,24 @@ export class Gateway {
     this.running = true
 
     if (config.admin.enabled) {
-      this.admin = new AdminServer({ listen: config.admin.listen, metrics: deps.metrics, health: () => this.health(), log: log.child({ component: 'admin' }) })
+      const { host, username, password } = config.admin
+      const adminLog = log.child({ component: 'admin' })
+      this.adminApi = createAdminApi({
+        gatewayId: config.gateway.id, store: this.store, metrics: deps.metrics, health: () => this.health(), devices: this.devices,
+        ingestPending: () => this.pendingIngest, uplinkIds: this.uplinks.map((u) => u.id),
+        access: { host, authEnabled: password !== undefined }, log: adminLog,
+      })
+      const auth = password !== undefined ? { username: username ?? 'admin', password } : undefined
+      this.admin = new AdminServer({ listen: config.admin.listen, metrics: deps.metrics, health: () => this.health(), log: adminLog, routes: this.adminApi.routes, auth })
+      this.adminApi.start()
       this.adminPort = (await this.admin.start()).port
     }
 
     for (const sc of config.sources) this.sources.push(await createSource(sc, componentDeps))
+    this.sources.push(...(deps.extraSources ?? []))
+    const sink = this.devices.wrap(this.ingest)
     for (const source of this.sources) {
-      this.sourceRuns.push(superviseSource(source, this.ingest, this.sourcesAbort.signal, log.child({ component: `source:${source.id}` })))
+      this.sourceRuns.push(superviseSource(source, sink, this.sourcesAbort.signal, log.child({ component: `source:${source.id}` })))
     }
     log.info({ sources: this.sources.length, uplinks: this.uplinks.length, adminPort: this.adminPort }, 'gateway started')
   }
@@ -114,6 +135,7 @@ export class Gateway {
     await Promise.all(this.forwarders.map((f) => f.stop(opts.forwarderGraceMs ?? 5000)))
     this.running = false
     this.monitor?.stop()
+    this.adminApi?.stop()
     await this.admin?.stop()
     await this.store.close()
     await Promise.all(this.uplinks.map((u) => u.stop()))

@@ -1,0 +1,6 @@
+export * from './admin-api.js'
+export * from './api-types.js'
+export * from './queue-routes.js'
+export * from './rate-sampler.js'
+export * from './request-guard.js'
+export * from './status-route.js'
