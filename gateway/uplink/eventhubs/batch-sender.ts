@@ -5,7 +5,9 @@
  * - One partition key per AMQP batch (the service routes a batch by the key of the envelope), and
  *   within a key, events leave in the order given; a key's next batch is sent only after its
  *   previous one was accepted, and nothing more of that key is sent after a failure, so a retry of
- *   the whole forwarder batch cannot overtake what is still missing.
+ *   the whole forwarder batch cannot overtake what is still missing. Across concurrent `send()`
+ *   calls the same holds through the `KeyTurn`s of key-order.ts: a key waits for its part of
+ *   every earlier pending send, and fails with it.
  * - Batch size is the service's business: `createBatch()` reads `max_message_size` from the link
  *   and `tryAdd` refuses what would exceed it. An event that does not fit an EMPTY batch is
  *   rejected alone (`message_too_large`); the others go on.
@@ -20,6 +22,7 @@
 import type { EventData, EventDataBatch } from '@azure/event-hubs'
 import type { Entry, SendResult } from '../../core/types.js'
 import { isMessageTooLarge } from './classify-error.js'
+import type { KeyTurn } from './key-order.js'
 
 /** The two producer calls we use; `EventHubProducerClient` satisfies it (tests may fake it). */
 export interface BatchProducer {
@@ -106,14 +109,19 @@ export function groupByKey(items: PreparedEvent[], keyOf: (entry: Entry) => stri
 }
 
 /**
- * Sends every group, up to `concurrency` keys at once. Resolves with the events refused for their
- * content; rejects with the SDK failure(s) (an AggregateError when several keys failed).
+ * Sends every group, up to `concurrency` keys at once. Each key first waits for its turn (when
+ * `turns` has one: earlier sends of the same key settled OK), and its turn is settled with the
+ * outcome; keys never started because another key failed are settled with that failure.
+ * Resolves with the events refused for their content; rejects with the SDK failure(s) (an
+ * AggregateError when several keys failed).
  */
 export async function sendGroups(
   producer: BatchProducer,
   call: GuardedCall,
   groups: Map<string, PreparedEvent[]>,
   concurrency: number,
+  turns: ReadonlyMap<string, KeyTurn> = new Map(),
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<Rejection[]> {
   const rejected: Rejection[] = []
   const failures: unknown[] = []
@@ -122,14 +130,19 @@ export async function sendGroups(
   const worker = async (): Promise<void> => {
     while (next < queue.length && failures.length === 0) {
       const [key, items] = queue[next++]!
+      const turn = turns.get(key)
       try {
+        await turn?.ready(signal)
         await sendKey({ producer, call, key, rejected }, items, Number.POSITIVE_INFINITY)
+        turn?.settle()
       } catch (err) {
         failures.push(err)
+        turn?.settle(err)
       }
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
+  for (let i = next; i < queue.length; i++) turns.get(queue[i]![0])?.settle(failures[0])
   if (failures.length === 1) throw failures[0]
   if (failures.length > 1) throw new AggregateError(failures, `${failures.length} partition keys failed`)
   return rejected

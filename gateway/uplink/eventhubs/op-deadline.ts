@@ -3,6 +3,7 @@
  * send must never hang (a half-open TCP connection can leave a delivery unsettled for minutes),
  * so the returned promise settles on the deadline even if the call itself never does.
  */
+import { setMaxListeners } from 'node:events'
 
 /** The deadline passed. Classified as a retriable `timeout`. */
 export class SendTimeoutError extends Error {
@@ -20,6 +21,31 @@ export class SendAbortedError extends Error {
     super(`${what} aborted${reason instanceof Error && reason.message ? `: ${reason.message}` : ''}`)
     this.name = 'AbortError'
   }
+}
+
+/**
+ * One signal for one send(): aborts when any of `parents` aborts (with its reason). The SDK calls
+ * of that send (up to KEY_CONCURRENCY at once, plus keys waiting for their turn) listen on it, so
+ * the long-lived parents carry one listener per send instead of one per call (Node warns at 11
+ * listeners on one signal). Call `dispose()` when the send settled.
+ */
+export function linkSignals(parents: readonly AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController()
+  setMaxListeners(0, controller.signal) // bounded by the send's own keys, all removed on settle
+  const already = parents.find((p) => p.aborted)
+  if (already) {
+    controller.abort(already.reason)
+    return { signal: controller.signal, dispose: () => {} }
+  }
+  const onAbort = (event: Event): void => {
+    dispose()
+    controller.abort((event.target as AbortSignal).reason)
+  }
+  const dispose = (): void => {
+    for (const p of parents) p.removeEventListener('abort', onAbort)
+  }
+  for (const p of parents) p.addEventListener('abort', onAbort, { once: true })
+  return { signal: controller.signal, dispose }
 }
 
 /**

@@ -1,0 +1,61 @@
+/**
+ * Event Hubs throughput: the durable pipeline (simulator → LevelStore → forwarder →
+ * EventHubsUplink → peer, every batch accepted) against the raw SDK (createBatch / tryAdd /
+ * sendBatch, no store) on the same local AMQP peer, the same number of events, in the same run.
+ *
+ * Both producers run in a child process of their own (pipeline-worker.js scenario `eventhubs`,
+ * eventhubs-yardstick-worker.js) while the peer runs here, so neither shares its event loop with
+ * the peer. Call from bench/run.ts after `npm run build` (it spawns the compiled workers next to
+ * this file). Prints nothing; never asserts.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startEventHubsPeer } from '../test/support/eventhubs-peer.js'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+/** Events per run, and devices (= partition keys) they are spread over, as in the MQTT bench. */
+const EVENTS = 100_000
+const DEVICES = 100
+
+export interface EventHubsBenchResult {
+  /** Simulator → store → Event Hubs uplink → peer, all accepted, events/s (start to last ack). */
+  pipelineEventsPerSec: number
+  /** Raw EventHubProducerClient on pre-built events, events/s (connected before the clock starts). */
+  rawSdkEventsPerSec: number
+  /** pipeline / raw SDK; target >= 0.9. */
+  ratio: number
+}
+
+function runChild(script: string, args: string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited ${code}`))
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>)
+    })
+  })
+}
+
+/** Runs both measurements against one peer (1 MiB max message size, like Event Hubs Standard). */
+export async function benchEventHubs(): Promise<EventHubsBenchResult> {
+  const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-'))
+  try {
+    const cs = peer.connectionString()
+    const raw = await runChild('eventhubs-yardstick-worker.js', [cs, String(EVENTS), String(DEVICES)])
+    const pipe = await runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dataDir])
+    const rawSdkEventsPerSec = raw['eventsPerSec']!
+    const pipelineEventsPerSec = pipe['eventsPerSec']!
+    return { pipelineEventsPerSec, rawSdkEventsPerSec, ratio: pipelineEventsPerSec / rawSdkEventsPerSec }
+  } finally {
+    await peer.close()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}

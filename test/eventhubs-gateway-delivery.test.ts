@@ -1,0 +1,119 @@
+/**
+ * Issue 4 acceptance, through the REAL gateway: simulator → ingest → LevelStore → forwarder →
+ * EventHubsUplink (the real @azure/event-hubs producer) → the local AMQP peer. What arrives, in
+ * which shape (both CloudEvents AMQP binding modes), within which size, judged from source +
+ * sequence; and an event too large for the hub is dead-lettered alone while the rest flows.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
+import { expectedFromSimulator, startTestGateway, until, type TestGateway } from './support/gateway-harness.js'
+import { distinctPairs, ehVerdict } from './support/eh-verdict.js'
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const MAX_MESSAGE_SIZE = 8 * 1024
+
+let peer: EventHubsPeer | undefined
+let gw: TestGateway | undefined
+
+afterEach(async () => {
+  await gw?.dispose()
+  await peer?.close()
+  gw = peer = undefined
+})
+
+async function start(mode: 'binary' | 'structured', sources: unknown[], uplink: Record<string, unknown> = {}) {
+  peer = await startEventHubsPeer({ maxMessageSize: MAX_MESSAGE_SIZE })
+  gw = await startTestGateway({
+    gatewayId: `gw-eh-${mode}`,
+    sources,
+    uplinks: [{ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), mode, ...uplink }],
+  })
+  return { peer, gw }
+}
+
+describe('gateway → Event Hubs peer: what arrives', () => {
+  for (const mode of ['binary', 'structured'] as const) {
+    it(`every reading once, in order per device, keyed by device, within max_message_size (${mode})`, async () => {
+      const devices = 4
+      const count = 150
+      const total = devices * count
+      // maxInFlight 4 with several AMQP batches per key and send: the case where a later forwarder
+      // batch could overtake an earlier one of the same device if keys were not serialised.
+      const { peer, gw } = await start(mode, [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count }], { maxEvents: 200, maxInFlight: 4 })
+      await peer.waitFor((events) => events.length >= total)
+      // The forwarded counter moves just after the ack's store write resolved: wait for both.
+      await until(() => gw.metrics.snapshot().forwarded >= total && gw.gateway.store.stats().perUplink.eh?.depth === 0, 'queue drained')
+
+      const expected = expectedFromSimulator(`gw-eh-${mode}`, 'sim', devices, count)
+      expect(ehVerdict(peer.received(), expected)).toEqual({ delivered: total, lost: 0, duplicated: 0, reordered: 0, unexpected: 0 })
+      expect(gw.metrics.snapshot().forwarded).toBe(total)
+
+      for (const ev of peer.received()) {
+        expect(ev.address).toBe('hub') // keyed sends: the service picks the partition
+        if (mode === 'binary') {
+          const p = ev.applicationProperties
+          expect(ev.partitionKey).toBe(p['cloudEvents_source'])
+          expect(ev.messageId).toBe(p['cloudEvents_id'])
+          expect(ev.contentType).toBe('application/json')
+          expect(Object.keys(p).sort()).toEqual(
+            ['cloudEvents_id', 'cloudEvents_sequence', 'cloudEvents_source', 'cloudEvents_specversion', 'cloudEvents_time', 'cloudEvents_type'],
+          )
+          expect(p).toMatchObject({ cloudEvents_specversion: '1.0', cloudEvents_type: 'io.edgegateway.environment' })
+          expect(String(p['cloudEvents_sequence'])).toMatch(/^\d{20}$/)
+          expect(JSON.parse(ev.body.toString('utf8'))).toMatchObject({ temperatureC: expect.any(Number), humidityPct: expect.any(Number) })
+        } else {
+          const ce = JSON.parse(ev.body.toString('utf8')) as Record<string, unknown>
+          expect(ev.contentType).toBe('application/cloudevents+json')
+          expect(ev.applicationProperties).toEqual({})
+          expect(ev.partitionKey).toBe(ce.source)
+          expect(ev.messageId).toBe(ce.id)
+          expect(ce).toMatchObject({ specversion: '1.0', type: 'io.edgegateway.environment', datacontenttype: 'application/json' })
+          expect(ce.data).toMatchObject({ temperatureC: expect.any(Number) })
+        }
+        expect(ev.messageId).toMatch(UUID)
+        expect(ev.partitionKey).toMatch(/^\/gateways\/gw-eh-[a-z]+\/sim\/sim-000[1-4]$/)
+      }
+      expect(new Set(peer.received().map((e) => e.messageId)).size).toBe(total)
+
+      // Batching happened, and never beyond what the link advertised.
+      const batches = peer.batches()
+      for (const b of batches) expect(b.bytes).toBeLessThanOrEqual(MAX_MESSAGE_SIZE)
+      expect(batches.length).toBeLessThan(total / 5)
+      expect(batches.length).toBeGreaterThan(total * 300 / MAX_MESSAGE_SIZE / 2) // ~300-byte events: 8 KiB cannot hold them all
+      expect(peer.stats().tooLargeRejections).toBe(0)
+      // One partition key per AMQP batch: each delivery carries one device only.
+      const keysPerBatch = new Map<number, Set<string | undefined>>()
+      for (const e of peer.received()) keysPerBatch.set(e.batch, (keysPerBatch.get(e.batch) ?? new Set()).add(e.partitionKey))
+      for (const keys of keysPerBatch.values()) expect(keys.size).toBe(1)
+    })
+  }
+
+  it('dead-letters an event larger than the hub accepts, alone; the rest flows', async () => {
+    const { peer, gw } = await start('binary', [
+      { type: 'simulator', id: 'sim', devices: 3, intervalMs: 0, count: 60 },
+      { type: 'simulator', id: 'big', devices: 1, intervalMs: 0, count: 3, padBytes: MAX_MESSAGE_SIZE + 2000 },
+    ])
+    const small = (source: string): boolean => source.includes('/sim/')
+    await peer.waitUntil(() => distinctPairs(peer.received(), small) >= 180)
+    await until(() => gw.gateway.store.stats().deadLetters === 3, 'three dead letters')
+    await until(() => gw.gateway.store.stats().entries === 0 && gw.metrics.snapshot().forwarded >= 180, 'store empty')
+
+    const verdict = ehVerdict(peer.received(), expectedFromSimulator('gw-eh-binary', 'sim', 3, 60))
+    expect(verdict).toEqual({ delivered: 180, lost: 0, duplicated: 0, reordered: 0, unexpected: 0 })
+    const letters = await gw.gateway.store.deadLetters('eh', 10)
+    expect(letters).toHaveLength(3)
+    for (const l of letters) {
+      expect(l.reason).toBe('message_too_large')
+      expect(l.entry.source).toBe('/gateways/gw-eh-binary/big/sim-0001')
+      expect(l.entry.sizeBytes).toBeGreaterThan(MAX_MESSAGE_SIZE)
+    }
+    expect(letters.map((l) => JSON.parse(l.entry.json).sequence)).toEqual(['1', '2', '3'].map((n) => n.padStart(20, '0')))
+    expect(gw.metrics.snapshot().dropped).toEqual({ dead_letter: 3 })
+    expect(gw.metrics.snapshot().forwarded).toBe(180)
+    // Refused by the client-side size check (tryAdd on an empty batch), never put on the wire.
+    expect(peer.stats().tooLargeRejections).toBe(0)
+    expect(peer.batches().every((b) => b.bytes <= MAX_MESSAGE_SIZE)).toBe(true)
+    const rendered = await gw.metrics.render()
+    expect(rendered).toMatch(/edge_gateway_events_dropped_total\{reason="dead_letter",uplink="eh"\} 3\b/)
+  })
+})
