@@ -28,7 +28,7 @@ import { NobleCacheTrim } from './noble-cache-trim.js'
 import type { NobleLike, NoblePeripheral } from './noble-like.js'
 import { describeBleError, loadNoble, type LoadNoble } from './noble-loader.js'
 import { ReadingQueue } from './reading-queue.js'
-import { BleRejectLog } from './reject-log.js'
+import { RejectLog } from '../../gateway/core/reject-log.js'
 import { ScanSession } from './scan-session.js'
 
 /** Most readings per `sink.push`: amortises the call without holding a reading back. */
@@ -66,7 +66,7 @@ export class BleSource implements Source {
   readonly type = 'ble'
   readonly id: string
   private readonly log: Logger
-  private readonly rejects: BleRejectLog
+  private readonly rejects: RejectLog
   private readonly processor: AdvertProcessor
   private readonly queue: ReadingQueue
   private readonly durables = new Set<Promise<void>>()
@@ -82,7 +82,7 @@ export class BleSource implements Source {
     this.id = config.id
     this.log = deps.log.child({ component: config.id, source: 'ble' })
     const now = deps.now ?? (() => performance.now())
-    this.rejects = new BleRejectLog(this.log, deps.counters, config.id, 10_000, now)
+    this.rejects = new RejectLog(this.log, deps.counters, config.id, 10_000, now)
     this.processor = new AdvertProcessor(config, now)
     this.queue = new ReadingQueue(config.maxQueued)
   }

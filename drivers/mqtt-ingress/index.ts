@@ -19,4 +19,4 @@ export {
 export { parseJsonPayload, MAX_JSON_DEPTH, type PayloadResult } from './payload.js'
 export { DeviceDirectory, type DeviceCredentials, type KnownDevice } from './device-directory.js'
 export { MqttFrameScanner, GuardedConnection, type ScanVerdict } from './packet-size-guard.js'
-export { RejectLog } from './reject-log.js'
+export { RejectLog } from '../../gateway/core/reject-log.js'

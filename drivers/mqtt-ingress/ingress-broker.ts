@@ -28,7 +28,7 @@ import type { Reading, ReadingSink } from '../../gateway/core/types.js'
 import type { DeviceDirectory, KnownDevice } from './device-directory.js'
 import type { TopicMap } from './topic-map.js'
 import { parseJsonPayload } from './payload.js'
-import type { RejectLog } from './reject-log.js'
+import type { RejectLog } from '../../gateway/core/reject-log.js'
 
 export interface IngressBrokerOptions {
   sourceId: string

@@ -14,7 +14,7 @@ import { aborted } from '../../gateway/core/abort.js'
 import type { MqttIngressSourceConfig } from './config.js'
 import { DeviceDirectory } from './device-directory.js'
 import { TopicMap } from './topic-map.js'
-import { RejectLog } from './reject-log.js'
+import { RejectLog } from '../../gateway/core/reject-log.js'
 import { GuardedConnection } from './packet-size-guard.js'
 import { IngressBroker } from './ingress-broker.js'
 

@@ -24,7 +24,7 @@ import type { LineContext, LineDecoder } from './formats/fields.js'
 import { lineDecoderFor } from './formats/select.js'
 import { LineFramer } from './line-framer.js'
 import type { SerialPortAccess } from './port-access.js'
-import { RateLimitedLog } from './rate-limited-log.js'
+import { RejectLog } from '../../gateway/core/reject-log.js'
 import { SerialDriver } from './serial-driver.js'
 
 export interface SerialSourceDeps {
@@ -57,7 +57,7 @@ export class SerialSource implements Source {
   readonly id: string
   readonly type = 'serial'
   private readonly log: Logger
-  private readonly warnings: RateLimitedLog
+  private readonly rejects: RejectLog
   private readonly driver: SerialDriver
   private readonly framer: LineFramer
   private readonly decodeLine: LineDecoder
@@ -74,7 +74,7 @@ export class SerialSource implements Source {
     this.id = config.id
     this.deviceId = config.deviceId ?? config.id
     this.log = deps.log.child({ component: 'serial', sourceId: config.id, path: config.path })
-    this.warnings = new RateLimitedLog(this.log)
+    this.rejects = new RejectLog(this.log, deps.counters, config.id)
     this.framer = new LineFramer({ maxLineBytes: config.maxLineBytes })
     this.decodeLine = lineDecoderFor(config.format, config.csv)
     this.driver = new SerialDriver({
@@ -164,8 +164,7 @@ export class SerialSource implements Source {
 
   private reject(reason: string, bytes: number): void {
     this.counts.linesRejected++
-    this.deps.counters.rejected(this.id, reason)
-    this.warnings.warn(reason, { code: 'GW_ERR_INPUT_REJECTED', reason, bytes }, 'serial line rejected')
+    this.rejects.reject(reason, { bytes }, 'serial line rejected')
   }
 
   private opened(): void {

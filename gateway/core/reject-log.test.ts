@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { RecordingCounters, silentLogger, type Logger } from '../../gateway/core/observability.js'
+import { RecordingCounters, silentLogger, type Logger } from './observability.js'
 import { RejectLog } from './reject-log.js'
 
 describe('RejectLog', () => {

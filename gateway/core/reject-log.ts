@@ -1,17 +1,18 @@
 /**
- * Counts every rejected advert and logs at most one line per reason per interval (ARCHITECTURE
- * 2.7: a device stuck sending garbage, or a wrong bindkey, would otherwise write a line per advert,
- * several a second). The line carries the metric's reason and how many were suppressed since the
- * previous line of that reason. Reasons are stable snake_case codes, so the map stays small.
+ * Bad input at the edge: counted every time, logged at most once per reason per interval
+ * (ARCHITECTURE 2.7). A sensor stuck sending garbage, a wrong bindkey or a noisy UART can produce
+ * thousands of bad frames a second; the metric counts every one, the journal gets a sample. The
+ * line carries the metric's stable reason and how many were suppressed since the previous line of
+ * that reason. Reasons are stable snake_case codes, so the map stays small.
  */
-import type { InputCounters, Logger } from '../../gateway/core/observability.js'
+import type { InputCounters, Logger } from './observability.js'
 
-export class BleRejectLog {
+export class RejectLog {
   private readonly last = new Map<string, { atMs: number; suppressed: number }>()
 
   /**
    * @param intervalMs least time between two lines of one reason. @default 10000
-   * @param now monotonic clock, ms. @default performance.now
+   * @param now monotonic clock, ms (a wall-clock jump must not silence or flood the log). @default performance.now
    */
   constructor(
     private readonly log: Logger,
@@ -21,12 +22,15 @@ export class BleRejectLog {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Counts `n` of `reason` without logging (expected, high-volume: repeats, rate limit). */
+  /** Counts `n` of `reason` without logging (expected, high-volume: repeats, rate limits). */
   count(reason: string, n = 1): void {
     this.counters.rejected(this.sourceId, reason, n)
   }
 
-  /** Counts `n` (default 1) of `reason` and maybe logs `msg` at warn. `fields`: sizes and addresses, never payloads or keys. */
+  /**
+   * Counts `n` (default 1) of `reason` and logs `msg` unless this reason was logged less than
+   * intervalMs ago. `fields`: sizes and addresses, never payloads or keys. Never throws.
+   */
   reject(reason: string, fields: Record<string, unknown>, msg: string, level: 'warn' | 'error' = 'warn', n = 1): void {
     this.counters.rejected(this.sourceId, reason, n)
     const t = this.now()
