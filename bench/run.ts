@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url'
 import { startMosquitto } from '../test/support/mosquitto.js'
 import { plainPublisherYardstick } from './mqtt-yardstick.js'
 import { makeBenchEvents } from './bench-events.js'
+import { benchEventHubs } from './eventhubs-bench.js'
+import { benchIngest } from './ingest-bench.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const repoRoot = path.resolve(here, '..', '..')
@@ -75,6 +77,12 @@ async function main(): Promise<void> {
   } finally {
     await broker.stop()
   }
+  const eh = await benchEventHubs()
+  results.eventhubs = eh
+  const ingest = await benchIngest()
+  results.ingest = ingest
+  console.log(`ingest: BLE ${fmt(ingest.bleAdvertsPerSec)} adverts/s decoded and handed to ingest at ${fmt(ingest.bleCpuPct)}% of one core; serial ${fmt(ingest.serialLinesPerSec)} lines/s through a PTY at ${fmt(ingest.serialCpuPct)}% of one core`)
+  console.log(`Event Hubs: pipeline ${fmt(eh.pipelineEventsPerSec)} ev/s vs raw SDK createBatch/sendBatch ${fmt(eh.rawSdkEventsPerSec)} ev/s to the same local AMQP peer (${fmt(eh.ratio, 2)}x, target >= 0.9x)`)
   writeFileSync(path.join(repoRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')
   console.log('wrote bench/results.json')
 }
