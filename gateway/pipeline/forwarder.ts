@@ -40,6 +40,8 @@ export type ForwarderState = 'idle' | 'sending' | 'backoff' | 'stopped'
 interface InFlight {
   batch: Entry[]
   done: Promise<{ ok: true; result: SendResult } | { ok: false; err: unknown }>
+  /** Set as soon as the send failed, before the batch reaches the head of the line. */
+  failed: boolean
 }
 
 export class Forwarder {
@@ -86,7 +88,10 @@ export class Forwarder {
     const signal = this.abort.signal
     while (!this.stopping) {
       this.lastHeartbeatMs = Date.now()
-      if (this.inFlight.length >= this.opts.uplink.limits.maxInFlight) {
+      // A failed send anywhere in the window stops new launches: a batch sent after it could
+      // overtake it (e.g. refused while connecting, then the link comes up). Settle in order and
+      // resend from the failure instead.
+      if (this.inFlight.length >= this.opts.uplink.limits.maxInFlight || this.inFlight.some((f) => f.failed)) {
         if (!(await this.settleHead())) await this.recover(signal)
         continue
       }
@@ -101,6 +106,8 @@ export class Forwarder {
         continue
       }
       this.launch(batch, signal)
+      // Let a send that fails at once (not connected) say so before the next one is launched.
+      await new Promise((resolve) => setImmediate(resolve))
     }
     // Graceful stop: let what is on the wire be confirmed so it is not resent needlessly.
     while (this.inFlight.length > 0) {
@@ -112,14 +119,18 @@ export class Forwarder {
   private launch(batch: Entry[], signal: AbortSignal): void {
     this.state = 'sending'
     const started = performance.now()
-    const done = this.opts.uplink.send(batch, signal).then(
+    const entry: InFlight = { batch, done: undefined as never, failed: false }
+    entry.done = this.opts.uplink.send(batch, signal).then(
       (result) => {
         this.opts.metrics.sendBatch(this.uplinkId, (performance.now() - started) / 1000, batch.length)
         return { ok: true as const, result }
       },
-      (err: unknown) => ({ ok: false as const, err }),
+      (err: unknown) => {
+        entry.failed = true
+        return { ok: false as const, err }
+      },
     )
-    this.inFlight.push({ batch, done })
+    this.inFlight.push(entry)
   }
 
   /** Settles the oldest outstanding batch. Returns false when it failed retriably. */
@@ -184,7 +195,7 @@ export class Forwarder {
     this.opts.metrics.backoff(this.uplinkId, waitMs)
     this.opts.log.debug({ code: 'GW_ERR_UPLINK_UNAVAILABLE', waitMs, attempt: this.backoff.attempts, detail: this.lastError }, 'send failed; retrying')
     if (untilReconnect) await this.waitUntilConnected(waitMs, signal)
-    else await sleep(waitMs, signal)
+    else await this.sleepAlive(waitMs, signal)
     this.opts.metrics.backoff(this.uplinkId, 0)
   }
 
@@ -193,6 +204,19 @@ export class Forwarder {
     while (!signal.aborted && Date.now() < deadline && !this.opts.uplink.health().connected) {
       this.lastHeartbeatMs = Date.now()
       await sleep(100, signal)
+    }
+  }
+
+  /**
+   * A deliberate wait keeps the heartbeat fresh (a backoff is not a hang). Waiting on a send does
+   * not: the uplink bounds every send by its own timeout, so a send that never settles is a hang
+   * the watchdog should see.
+   */
+  private async sleepAlive(ms: number, signal: AbortSignal): Promise<void> {
+    const until = Date.now() + ms
+    while (!signal.aborted && Date.now() < until) {
+      this.lastHeartbeatMs = Date.now()
+      await sleep(Math.min(1000, until - Date.now()), signal)
     }
   }
 

@@ -24,6 +24,9 @@ import { createSource, createUplink } from './components.js'
 import { superviseSource } from './source-supervisor.js'
 import { UplinkMonitor } from './uplink-monitor.js'
 
+/** Heartbeat age beyond which /healthz calls a pipeline loop stuck: above the uplinks' send timeouts. */
+const HEARTBEAT_MAX_AGE_MS = 90_000
+
 export interface GatewayDeps {
   log: Logger
   metrics: GatewayMetrics
@@ -144,14 +147,17 @@ export class Gateway {
 
   health(): HealthReport {
     const now = Date.now()
-    const beats = [this.ingest?.lastHeartbeatMs ?? now, ...this.forwarders.map((f) => f.lastHeartbeatMs)]
-    return evaluateHealth({
-      pipelineRunning: this.running,
-      storeOpen: this.running,
-      heartbeatAgeMs: now - Math.min(...beats),
+    return evaluateHealth(
+      {
+        pipelineRunning: this.running,
+        storeOpen: this.running,
+        heartbeatAgeMs: this.heartbeatAgeMs(),
       sources: this.sources.map((s) => ({ id: s.id, type: s.type, health: s.health() })),
-      uplinks: this.uplinks.map((u) => ({ id: u.id, health: u.health(), disconnectedForMs: this.monitor?.disconnectedForMs(u.id, now) ?? 0 })),
-    })
+        uplinks: this.uplinks.map((u) => ({ id: u.id, health: u.health(), disconnectedForMs: this.monitor?.disconnectedForMs(u.id, now) ?? 0 })),
+      },
+      // A forwarder may legitimately wait out one send timeout (30 s by default) without a beat.
+      { heartbeatMaxAgeMs: HEARTBEAT_MAX_AGE_MS },
+    )
   }
 
   /** Oldest heartbeat of the pipeline loops, for the systemd watchdog. */
