@@ -112,8 +112,11 @@ export interface Entry extends NewEvent {
 
 export type WhenFull = 'drop_oldest' | 'reject_new' | 'block'
 
-/** Reasons a stored or offered event was dropped. Metric label values. */
-export type DropReason = 'store_full_oldest' | 'store_full_rejected' | 'expired' | 'dead_letter'
+/**
+ * Reasons a stored or offered event was dropped. Metric label values. `corrupt_entry`: a stored
+ * event the store found damaged (checksum mismatch) or missing (lost by LevelDB) and skipped.
+ */
+export type DropReason = 'store_full_oldest' | 'store_full_rejected' | 'expired' | 'dead_letter' | 'corrupt_entry'
 
 export interface AppendBatch {
   events: NewEvent[]

@@ -10,11 +10,17 @@
  *   digits so lexicographic order is numeric order. The caller (ingest) persists the counters in
  *   the same store batch as the events, so the sequence continues after a restart and a consumer
  *   can detect a gap (loss) or a repeat (duplicate) from source + sequence alone.
+ * - `time` is the reading's wall time. While the wall clock is not synchronized (ClockStatus), the
+ *   event also carries `clocksynced: false` and, when the time is on this boot's clock, `bootid` and
+ *   `monotonicms`, so correctEventTime can fix `time` at send time once the clock is synced
+ *   (event-time.ts). Synced events carry none of these.
  */
 import { randomUUID } from 'node:crypto'
 import { CloudEvent } from 'cloudevents'
 import type { NewEvent, Reading } from '../core/types.js'
 import { DecodeError } from '../core/errors.js'
+import { systemClockStatus, type ClockStatus } from './clock-status.js'
+import { clockAttributes } from './event-time.js'
 
 /** Reverse-DNS prefix of every CloudEvent type we emit, e.g. `io.edgegateway.environment`. */
 export const EVENT_TYPE_PREFIX = 'io.edgegateway.'
@@ -51,10 +57,12 @@ export class CloudEventBuilder {
   /**
    * @param counters last sequence number used per CloudEvent source, as persisted by the store.
    *   The builder owns the Map from now on and advances it.
+   * @param clock whether the wall clock is synchronized; @default systemClockStatus()
    */
   constructor(
     private readonly gatewayId: string,
     private readonly counters: Map<string, number>,
+    private readonly clock: ClockStatus = systemClockStatus(),
   ) {}
 
   /**
@@ -72,7 +80,8 @@ export class CloudEventBuilder {
     const source = eventSource(this.gatewayId, sourceId, reading.deviceId)
     const sequence = (this.counters.get(source) ?? 0) + 1
     const type = EVENT_TYPE_PREFIX + reading.kind
-    const shape = `${source}\n${type}`
+    const clock = this.clock.isSynced() ? undefined : clockAttributes(reading.timeMs, this.clock.now())
+    const shape = clock ? `${source}\n${type}\nclock` : `${source}\n${type}`
     const strict = !this.validatedShapes.has(shape)
     let event: CloudEvent<unknown>
     try {
@@ -85,6 +94,7 @@ export class CloudEventBuilder {
           time: new Date(reading.timeMs).toISOString(),
           datacontenttype: 'application/json',
           sequence: formatSequence(sequence),
+          ...clock,
           data: reading.data,
         },
         strict,

@@ -11,14 +11,14 @@
  */
 import type { NewEvent, WhenFull } from '../core/types.js'
 import type { FrontTrimmer } from './front-trimmer.js'
-import { encodeEntryValue, entrySizeBytes } from './value-codec.js'
+import { encodeEntryValue, entrySizeBytes, type AppendTimes } from './value-codec.js'
 
 export interface PreparedEvent {
   event: NewEvent
   /** Encoded value; its cumBytes is filled in at commit time. */
   value: Buffer
   sizeBytes: number
-  appendedMs: number
+  times: AppendTimes
 }
 
 export interface PlanOptions {
@@ -43,10 +43,10 @@ export interface AppendPlan {
   complete: boolean
 }
 
-export function prepareEvents(events: readonly NewEvent[], appendedMs: number): PreparedEvent[] {
+export function prepareEvents(events: readonly NewEvent[], times: AppendTimes): PreparedEvent[] {
   return events.map((event) => {
-    const value = encodeEntryValue(event, appendedMs)
-    return { event, value, sizeBytes: entrySizeBytes(value), appendedMs }
+    const value = encodeEntryValue(event, times)
+    return { event, value, sizeBytes: entrySizeBytes(value), times }
   })
 }
 

@@ -70,8 +70,14 @@ export function planDeadLetters(
   return { ops, area: { first, next }, discarded }
 }
 
-/** The oldest `limit` letters of an uplink, with their keys. */
-export async function readDeadLetters(db: LevelDb, uplink: string, limit: number): Promise<Array<{ key: string; letter: DeadLetter }>> {
+/** The oldest `limit` letters of an uplink, with their keys; `letter` is undefined for a damaged one. */
+export async function readDeadLetters(db: LevelDb, uplink: string, limit: number): Promise<Array<{ key: string; letter: DeadLetter | undefined }>> {
   const rows = await db.iterator({ ...prefixRange(deadLetterPrefix(uplink)), limit }).all()
-  return rows.map(([key, value]) => ({ key, letter: decodeDeadLetter(value) }))
+  return rows.map(([key, value]) => {
+    try {
+      return { key, letter: decodeDeadLetter(value) }
+    } catch {
+      return { key, letter: undefined }
+    }
+  })
 }

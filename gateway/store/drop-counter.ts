@@ -38,6 +38,7 @@ export class DropCounter {
       store_full_rejected: this.total('store_full_rejected'),
       expired: this.total('expired'),
       dead_letter: this.total('dead_letter'),
+      corrupt_entry: this.total('corrupt_entry'),
     }
   }
 

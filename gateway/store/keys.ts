@@ -52,6 +52,9 @@ export function offsetOfKey(key: string): number {
   return Number(key.slice(-OFFSET_DIGITS))
 }
 
+/** Store time (ms, see store-clock.ts) as last saved: with every append, periodically and at close. */
+export const CLOCK_KEY = 'm!c'
+
 /** Holds `next offset,cumulative bytes` of a class, written with every append that touches it. */
 export function metaKey(priority: Priority): string {
   return `m!${CLASS_TAG[priority]}`

@@ -6,163 +6,80 @@
  *   never reused: open() takes the max of the meta key, the last key and every cursor.
  * - Live offsets of a class are contiguous [first, next): entries leave only from the front (acked
  *   by every uplink, evicted when full, expired), so counts and bytes are subtractions of offsets
- *   and of the cumulative byte counter stored in each value.
+ *   and of the cumulative byte counter stored in each value. The one exception is damage (below):
+ *   an offset inside the range may be unreadable or missing; it is then passed over as if acked.
  * - Memory is O(classes + uplinks + sources + in-flight acks), never O(backlog): no entry index;
- *   open() reads the first and last entry of each class, not the log.
+ *   open() reads the first and last entry of each class, not the log. Known damage is a capped
+ *   list of offset ranges.
  * - Alerts are never evicted to make room for telemetry. Every drop is counted by DropReason.
+ * - Queue order is offset order, never time: a wall-clock step cannot reorder anything.
  *
  * Key layout (utf8 keys; numbers zero-padded to 16 digits so key order is queue order)
- *   e!a!<offset>          alert entry      value: header + CloudEvent JSON (value-codec.ts)
+ *   e!a!<offset>          alert entry      value: CRC32 + times + CloudEvent JSON (value-codec.ts)
  *   e!t!<offset>          telemetry entry
  *   m!a, m!t              "next,cumBytes" of the class, written with every append to it
+ *   m!c                   store time (store-clock.ts): with every append, every minute, at close
  *   c!<uplink>!a|t        highest contiguous acked offset of the uplink in that class
  *   s!<source>            CloudEvent sequence counter of a source
  *   d!<uplink>!<seq>      dead letter (JSON: entry, reason, message, time)
  *
  * Append: resolves after ONE db.batch({ sync: true }) holding the evictions, the entries, the meta
- * keys and the counters, so counters are durable exactly with their events. Exception: with
- * whenFull=block, a batch that does not fit as a whole commits its alerts first and its telemetry
- * in parts once there is room.
+ * keys, the counters and the store time, so counters are durable exactly with their events.
+ * Exception: with whenFull=block, a batch that does not fit as a whole commits its alerts first
+ * and its telemetry in parts once there is room.
  *
  * Ack: the peer confirmed. The uplink's cursor moves over the contiguous acked prefix (acks beyond
  * a gap wait in memory); what every configured uplink has acked is deleted in the same batch. An
  * offset that was evicted or expired counts as acked. Read positions are memory only.
  *
+ * Time (store-clock.ts): maxAge and every age are measured in STORE TIME = the store time last
+ * saved + monotonic time since open. A Pi without RTC boots at 1970 or at its last fake-hwclock
+ * save and steps when NTP syncs; a step forward by years expires nothing, a step back keeps
+ * nothing forever. Entries carry their store time for expiry and their wall time
+ * (Entry.appendedMs) for display. Time the gateway is not running does not count as age: the
+ * safe direction (data may outlive maxAge, bounded by maxBytes; it is never expired early).
+ *
+ * Damage (salvage.ts, entry-scanner.ts, reader.ts)
+ * - open() on a DB that LevelDB cannot open or that does not load: LevelDB repair; if that fails,
+ *   the directory is renamed to `<dir>.damaged-<UTC time>` (kept, never deleted) and an empty store
+ *   starts. Logged with code GW_ERR_STORE_CORRUPT; the outcome is `salvage` (a SalvageReport). Environment errors (LOCK held, disk full, permissions) still throw.
+ * - Every value carries a CRC32 (LevelDB does not verify block checksums on reads). A value that
+ *   fails it, or an offset LevelDB lost, is left out of reads and passed over by every cursor;
+ *   counted once as `corrupt_entry`. Damaged entries met at the front are deleted. Reads never
+ *   reject because of damage, so a forwarder never stops on it.
+ * - A LevelDB read error while running (unreadable table block) is survived by re-seeking past it;
+ *   the store also drops a REPAIR-REQUESTED file so the next open() repairs first
+ *   (`salvage.repairOnNextOpen`), because LevelDB's compaction will trip over that block again.
+ *
+ * Code: store-core.ts holds the lifecycle (options, open with salvage, close, background work,
+ * locking); this file the Store API; log-writer.ts every write; reader.ts every read.
+ *
  * What a crash loses
  * - After append resolved: nothing, on kill -9 or power cut (fsync). An append in flight is all
  *   or nothing (LevelDB batches are atomic).
- * - Acks, expiry and collection are written without fsync: kill -9 loses none (the OS has the
- *   write); a power cut may undo the latest, and those entries are sent again with the same
- *   CloudEvent id (duplicates, never loss). Out-of-order acks held in memory are resent too.
+ * - Acks, expiry, collection and the periodic store-time save are written without fsync: kill -9
+ *   loses none (the OS has the write); a power cut may undo the latest, and those entries are sent
+ *   again with the same CloudEvent id (duplicates, never loss), or look younger than they are.
+ *   Out-of-order acks held in memory are resent too.
  */
-import { Level } from 'level'
 import { GatewayError } from '../core/errors.js'
-import { silentLogger, type Logger } from '../core/observability.js'
-import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type Entry, type Store, type StoreStats, type WhenFull } from '../core/types.js'
-import { prepareEvents, type PreparedEvent } from './append-plan.js'
-import { BlockingAppender } from './block-appender.js'
+import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type Entry, type Store, type StoreStats } from '../core/types.js'
+import { prepareEvents } from './append-plan.js'
 import { deadLetterEntries, purgeDeadLetterArea, requeueDeadLetterChunk } from './dead-letter-ops.js'
-import { loadDeadLetterAreas, readDeadLetters } from './dead-letters.js'
-import { DropCounter } from './drop-counter.js'
-import { assertUplinkIds } from './keys.js'
-import { effectiveAcked, type CursorState, type PerClass } from './log-state.js'
-import { LogWriter, type CommitOptions, type StoreContext } from './log-writer.js'
-import { loadState } from './open-state.js'
+import { readDeadLetters } from './dead-letters.js'
+import { effectiveAcked } from './log-state.js'
 import { readClass, readQueue } from './reader.js'
-import { Notifier, SerialLock } from './serial-lock.js'
+import { SerialLock } from './serial-lock.js'
+import { REQUEUE_CHUNK, StoreCore } from './store-core.js'
 import { computeStats } from './store-stats.js'
-import { toStoreError } from './store-util.js'
+import { isDamage } from './store-util.js'
 
-/** Entries expired per class per locked step, so expiry never holds the lock for long. */
-const EXPIRY_PAGE = 5_000
-const REQUEUE_CHUNK = 256
-
-export interface LevelStoreOptions {
-  /** LevelDB directory; created if missing. One process at a time (LevelDB LOCK). */
-  dir: string
-  /** Most bytes (keys + values) of queued entries. Dead letters are bounded by count instead. */
-  maxBytes: number
-  /** Entries appended longer ago than this are deleted and counted `expired`. */
-  maxAgeMs: number
-  /** What append does when events do not fit. @default 'drop_oldest' */
-  whenFull?: WhenFull
-  /** Configured uplink ids ([A-Za-z0-9._-], unique). Cursors and dead letters of others are deleted on open. */
-  uplinks: string[]
-  /** Dead letters kept per uplink; beyond it the oldest are dropped. @default 10000 */
-  maxDeadLetters?: number
-  /** @default silentLogger */
-  log?: Logger
-  /** Wall clock, ms since epoch; injectable for tests. @default Date.now */
-  now?: () => number
-  /** How often expiry runs in the background. @default 5000 */
-  expiryIntervalMs?: number
-}
+export type { SalvageReport } from './salvage.js'
+export type { LevelStoreOptions } from './store-core.js'
 
 /** The durable store. Construct, then `open()`; every other method rejects with GW_ERR_STORE_CLOSED until then and after `close()`. */
-export class LevelStore implements Store {
-  private readonly whenFull: WhenFull
-  private readonly log: Logger
-  private readonly now: () => number
-  private readonly drops: DropCounter
-  private readonly lock = new SerialLock()
+export class LevelStore extends StoreCore implements Store {
   private readonly readLocks = new Map<string, SerialLock>()
-  private readonly inflight = new Set<Promise<unknown>>()
-  private readonly blocking: BlockingAppender
-  private readonly space = new Notifier()
-  private readonly appended = new Notifier()
-  private state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new'
-  private ctx: StoreContext | undefined
-  private writer: LogWriter | undefined
-  private timer: NodeJS.Timeout | undefined
-  private expiring = false
-
-  /** @throws TypeError when an uplink id is invalid or repeated. Does no I/O. */
-  constructor(private readonly opts: LevelStoreOptions) {
-    assertUplinkIds(opts.uplinks)
-    this.whenFull = opts.whenFull ?? 'drop_oldest'
-    this.log = (opts.log ?? silentLogger).child({ component: 'store' })
-    this.now = opts.now ?? Date.now
-    this.drops = new DropCounter(this.log)
-    this.blocking = new BlockingAppender({
-      maxBytes: opts.maxBytes,
-      commit: (events, counters, commitOpts) => this.commitLocked(events, counters, commitOpts),
-      space: this.space,
-      assertOpen: () => this.assertOpen(),
-    })
-  }
-
-  /**
-   * Opens the DB and rebuilds the in-memory view; may be called once.
-   * @throws GatewayError GW_ERR_STORE_CORRUPT when LevelDB reports corruption (cause attached);
-   * GW_ERR_STORE_CLOSED when the DB cannot be opened otherwise (e.g. another process holds it).
-   */
-  async open(): Promise<void> {
-    if (this.state !== 'new') throw new GatewayError('GW_ERR_STORE_CLOSED', 'LevelStore.open() may be called only once')
-    this.state = 'opening'
-    // Small LevelDB buffers: a Pi has little RAM, and the queue is read once, in order, so a large
-    // block cache buys nothing (defaults: 8 MiB cache, 4 MiB write buffer).
-    const db = new Level<string, Buffer>(this.opts.dir, {
-      keyEncoding: 'utf8',
-      valueEncoding: 'buffer',
-      cacheSize: 1024 * 1024,
-      writeBufferSize: 2 * 1024 * 1024,
-    })
-    try {
-      await db.open()
-      const loaded = await loadState(db, this.opts.uplinks)
-      const deadLetters = await loadDeadLetterAreas(db, this.opts.uplinks)
-      const ctx = { db, ...loaded, deadLetters: deadLetters.areas, drops: this.drops, now: this.now, space: this.space, appended: this.appended }
-      this.ctx = ctx
-      this.writer = new LogWriter(ctx, { maxBytes: this.opts.maxBytes, maxAgeMs: this.opts.maxAgeMs, whenFull: this.whenFull })
-      const removed = [...new Set([...loaded.removedUplinks, ...deadLetters.removed])]
-      if (removed.length > 0) this.log.info({ removed }, 'store deleted cursors and dead letters of uplinks no longer configured')
-      await this.writer.collect() // e.g. what only a removed uplink was holding back
-    } catch (err) {
-      this.state = 'closed'
-      await db.close().catch(() => undefined)
-      throw toStoreError(err, this.opts.dir)
-    }
-    this.state = 'open'
-    this.timer = setInterval(() => this.expireInBackground(), this.opts.expiryIntervalMs ?? 5_000)
-    this.timer.unref()
-  }
-
-  /** Waits for in-flight operations, wakes blocked appends (they reject GW_ERR_STORE_CLOSED), closes the DB. Idempotent. */
-  async close(): Promise<void> {
-    if (this.state !== 'open') {
-      if (this.state === 'new') this.state = 'closed'
-      return
-    }
-    this.state = 'closing'
-    clearInterval(this.timer)
-    this.space.notify()
-    this.appended.notify()
-    // Loop: a multi-step operation (expiry, requeue) may have queued its next step meanwhile.
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
-    this.drops.flush()
-    await this.ctx!.db.close()
-    this.state = 'closed'
-  }
 
   /**
    * Stores the events and `batch.counters` durably (see design block); events larger than maxBytes
@@ -171,7 +88,7 @@ export class LevelStore implements Store {
    */
   async append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult> {
     this.assertOpen()
-    const prepared = prepareEvents(batch.events, this.now())
+    const prepared = prepareEvents(batch.events, { wallMs: this.now(), storeMs: this.clock.now() })
     const fitting = prepared.filter((p) => p.sizeBytes <= this.opts.maxBytes)
     const oversize = prepared.length - fitting.length
     this.drops.add('store_full_rejected', oversize)
@@ -189,13 +106,23 @@ export class LevelStore implements Store {
     return new Map(this.ctx!.counters)
   }
 
-  /** See Store.read. Reads of one uplink run one at a time. @throws TypeError for an unknown uplink. */
+  /**
+   * See Store.read. Reads of one uplink run one at a time. Damaged or missing entries are left out
+   * and every cursor passes over them (counted `corrupt_entry`). @throws TypeError for an unknown uplink.
+   */
   async read(uplink: string, maxEvents: number, maxBytes: number): Promise<Entry[]> {
     this.assertOpen()
     const state = this.cursorsOf(uplink)
     let readLock = this.readLocks.get(uplink)
     if (!readLock) this.readLocks.set(uplink, (readLock = new SerialLock()))
-    return this.track(readLock.run(() => readQueue(this.ctx!.db, this.ctx!.logs, state, { maxEvents, maxBytes })))
+    const limits = { maxEvents, maxBytes, onReadError: (err: unknown) => this.noteDamage(err) }
+    const got = await this.track(readLock.run(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits)))
+    if (got.skipped.length > 0) {
+      await this.track(this.locked((w) => w.skipDamaged(got.skipped))).catch((err: unknown) => {
+        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store could not pass over damaged entries')
+      })
+    }
+    return got.entries
   }
 
   /** See Store.rewind. A read in flight during a rewind does not move the position forward again. */
@@ -208,11 +135,18 @@ export class LevelStore implements Store {
     }
   }
 
-  /** See Store.ack. Acking an entry twice, or one already evicted, is harmless. */
+  /**
+   * See Store.ack. Acking an entry twice, or one already evicted, is harmless. When LevelDB
+   * reports damage while writing the ack, the ack is kept in memory and logged instead of failing
+   * the forwarder: a lost ack only means those entries are sent again after a restart.
+   */
   async ack(uplink: string, entries: Entry[]): Promise<void> {
     this.assertOpen()
     this.cursorsOf(uplink)
-    return this.track(this.locked((w) => w.ack(uplink, entries)))
+    return this.track(this.locked((w) => w.ack(uplink, entries))).catch((err: unknown) => {
+      if (err instanceof GatewayError || !isDamage(err)) throw err
+      this.log.error({ code: 'GW_ERR_STORE_CORRUPT', err, uplink, events: entries.length }, 'store could not persist an ack (LevelDB damage); kept in memory, resent after a restart')
+    })
   }
 
   /** See Store.deadLetter. Counted `dead_letter`; copies beyond maxDeadLetters drop the oldest (logged `dead_letter_overflow`). */
@@ -229,16 +163,17 @@ export class LevelStore implements Store {
     await this.appended.wait(signal)
   }
 
-  /** Synchronous, from memory only. Before open everything is zero. */
+  /** Synchronous, from memory only. Before open everything is zero. Ages are in store time. */
   stats(): StoreStats {
-    return computeStats(this.ctx, this.opts, this.now(), this.drops.drops())
+    return computeStats(this.ctx, this.opts, this.clock.now(), this.drops.drops())
   }
 
-  /** Oldest `limit` dead letters of the uplink (operator CLI). @default limit 100 */
+  /** Oldest `limit` dead letters of the uplink (operator CLI); damaged ones are left out. @default limit 100 */
   async deadLetters(uplink: string, limit = 100): Promise<DeadLetter[]> {
     this.assertOpen()
     this.cursorsOf(uplink)
-    return (await this.track(readDeadLetters(this.ctx!.db, uplink, limit))).map((r) => r.letter)
+    const rows = await this.track(readDeadLetters(this.ctx!.db, uplink, limit))
+    return rows.flatMap((r) => (r.letter ? [r.letter] : []))
   }
 
   /**
@@ -252,9 +187,9 @@ export class LevelStore implements Store {
     let requeued = 0
     for (;;) {
       this.assertOpen() // between chunks too: close() must not wait for a long requeue
-      const n = await this.track(this.locked((w) => requeueDeadLetterChunk(this.ctx!, w, uplink, REQUEUE_CHUNK)))
-      requeued += n
-      if (n < REQUEUE_CHUNK) return requeued
+      const chunk = await this.track(this.locked((w) => requeueDeadLetterChunk(this.ctx!, w, uplink, REQUEUE_CHUNK)))
+      requeued += chunk.requeued
+      if (!chunk.more) return requeued
     }
   }
 
@@ -276,63 +211,5 @@ export class LevelStore implements Store {
       out.push(...got.entries)
     }
     return out
-  }
-
-  /** Runs expiry now until nothing is due (the timer does the same every expiryIntervalMs). Resolves with how many expired. */
-  async expireNow(): Promise<number> {
-    let total = 0
-    for (let n = -1; n !== 0; total += n) {
-      this.assertOpen()
-      n = await this.track(this.locked((w) => w.expire(EXPIRY_PAGE)))
-    }
-    return total
-  }
-
-  /** Dead-letter copies dropped because an uplink's area was full (not a DropReason yet). */
-  get deadLettersDiscarded(): number {
-    return this.drops.total('dead_letter_overflow')
-  }
-
-  private expireInBackground(): void {
-    if (this.state !== 'open' || this.expiring) return
-    this.expiring = true
-    this.expireNow()
-      .catch((err: unknown) => {
-        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store expiry failed')
-      })
-      .finally(() => (this.expiring = false))
-  }
-
-  /** Runs `fn` under the write lock, re-checking the store is still open when its turn comes. */
-  private locked<T>(fn: (writer: LogWriter) => Promise<T>): Promise<T> {
-    return this.lock.run(async () => {
-      if (this.state === 'closed') this.assertOpen()
-      return fn(this.writer!)
-    })
-  }
-
-  /** One append attempt under the lock; expiry runs first so expired bytes count as free. */
-  private commitLocked(events: PreparedEvent[], counters: ReadonlyMap<string, number>, opts: CommitOptions): Promise<AppendResult | undefined> {
-    return this.locked(async (w) => {
-      await w.expire(EXPIRY_PAGE)
-      return w.commitAppend(events, counters, opts)
-    })
-  }
-
-  private cursorsOf(uplink: string): PerClass<CursorState> {
-    const state = this.ctx!.cursors.get(uplink)
-    if (!state) throw new TypeError(`unknown uplink "${uplink}" (configured: ${this.opts.uplinks.join(', ') || 'none'})`)
-    return state
-  }
-
-  private assertOpen(): void {
-    if (this.state !== 'open') throw new GatewayError('GW_ERR_STORE_CLOSED', this.state === 'new' || this.state === 'opening' ? 'store is not open' : 'store is closed')
-  }
-
-  private track<T>(promise: Promise<T>): Promise<T> {
-    this.inflight.add(promise)
-    const forget = (): void => void this.inflight.delete(promise)
-    promise.then(forget, forget)
-    return promise
   }
 }

@@ -6,9 +6,10 @@ import { PRIORITIES, type Priority } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { BatchOp } from './front-trimmer.js'
 import type { TrimResult } from './front-trimmer.js'
-import { counterKey, entryKey, metaKey } from './keys.js'
+import { CLOCK_KEY, counterKey, entryKey, metaKey } from './keys.js'
 import { effectiveAcked, type ClassLog, type CursorState, type LogHead, type PerClass } from './log-state.js'
-import { setCumBytes } from './value-codec.js'
+import { encodeStoreTime } from './store-clock.js'
+import { sealEntryValue } from './value-codec.js'
 
 /** Where a class's log ends after an append. */
 export interface AppendedRange {
@@ -17,11 +18,12 @@ export interface AppendedRange {
   lastCum: number
 }
 
-/** Puts for the accepted events (in order), the class meta keys and the sequence counters. */
+/** Puts for the accepted events (in order), the class meta keys, the sequence counters and the store time. */
 export function buildAppendOps(
   accepted: readonly PreparedEvent[],
   logs: PerClass<ClassLog>,
   counters: ReadonlyMap<string, number>,
+  storeMs: number,
 ): { ops: BatchOp[]; appended: PerClass<AppendedRange> } {
   const appended: PerClass<AppendedRange> = {
     alert: { count: 0, next: logs.alert.next, lastCum: logs.alert.lastCum },
@@ -31,7 +33,7 @@ export function buildAppendOps(
   for (const prepared of accepted) {
     const range = appended[prepared.event.priority]
     range.lastCum += prepared.sizeBytes
-    setCumBytes(prepared.value, range.lastCum)
+    sealEntryValue(prepared.value, range.lastCum)
     ops.push({ type: 'put', key: entryKey(prepared.event.priority, range.next++), value: prepared.value })
     range.count++
   }
@@ -41,17 +43,25 @@ export function buildAppendOps(
     if (count > 0) ops.push({ type: 'put', key: metaKey(priority), value: Buffer.from(`${next},${lastCum}`, 'latin1') })
   }
   for (const [source, value] of counters) ops.push({ type: 'put', key: counterKey(source), value: Buffer.from(String(value), 'latin1') })
+  if (ops.length > 0) ops.push({ type: 'put', key: CLOCK_KEY, value: encodeStoreTime(storeMs) })
   return { ops, appended }
 }
 
-/** Moves each trimmed class's front; returns how many entries were removed. */
-export function applyTrims(logs: PerClass<ClassLog>, trims: ReadonlyMap<Priority, TrimResult>): number {
+/**
+ * Moves each trimmed class's front. Returns how many intact entries were removed and how many
+ * damaged or missing offsets were met that were not known before (counted once: `corrupt_entry`).
+ */
+export function applyTrims(logs: PerClass<ClassLog>, trims: ReadonlyMap<Priority, TrimResult>): { removed: number; damaged: number } {
   let removed = 0
+  let damaged = 0
   for (const [priority, trim] of trims) {
-    logs[priority].first = trim.newFirst
+    const log = logs[priority]
+    for (const [from, to] of trim.damaged) damaged += log.damaged.add(from, to)
+    log.first = trim.newFirst
+    log.damaged.dropBelow(log.first?.offset ?? log.next)
     removed += trim.count
   }
-  return removed
+  return { removed, damaged }
 }
 
 /** Extends the logs after an append and gives caught-up cursors their new head. */
@@ -59,7 +69,7 @@ export function applyAppend(
   logs: PerClass<ClassLog>,
   cursors: Iterable<PerClass<CursorState>>,
   appended: PerClass<AppendedRange>,
-  appendedMs: number,
+  storeMs: number,
 ): void {
   for (const priority of PRIORITIES) {
     const range = appended[priority]
@@ -69,10 +79,10 @@ export function applyAppend(
       const cursor = state[priority]
       if (cursor.acked === log.next - 1) {
         cursor.ackedCum = log.lastCum
-        cursor.headAppendedMs = appendedMs
+        cursor.headStoreMs = storeMs
       }
     }
-    log.first ??= { offset: log.next, cumBefore: log.lastCum, appendedMs }
+    log.first ??= { offset: log.next, cumBefore: log.lastCum, storeMs }
     log.next = range.next
     log.lastCum = range.lastCum
   }
@@ -98,7 +108,7 @@ export function collectible(log: ClassLog, cursors: readonly CursorState[], nowM
   // The slowest cursor's head is exactly the entry that becomes the new front.
   const newFirst =
     throughOffset + 1 < log.next
-      ? { offset: throughOffset + 1, cumBefore: slowest.ackedCum, appendedMs: slowest.headAppendedMs ?? nowMs }
+      ? { offset: throughOffset + 1, cumBefore: slowest.ackedCum, storeMs: slowest.headStoreMs ?? nowMs }
       : null
   return { fromOffset: log.first.offset, throughOffset, newFirst }
 }

@@ -3,13 +3,15 @@
  * keeps a per-entry index, so memory does not grow with the backlog (ARCHITECTURE promise 4).
  */
 import type { Priority, QueueStats } from '../core/types.js'
+import { OffsetRanges } from './offset-ranges.js'
 
 /** The oldest live entry of a class. */
 export interface LogHead {
   offset: number
   /** Cumulative bytes of the class before this entry (its cumBytes minus its size). */
   cumBefore: number
-  appendedMs: number
+  /** Store time of its append (store-clock.ts). */
+  storeMs: number
 }
 
 /**
@@ -21,6 +23,11 @@ export interface ClassLog {
   /** cumBytes of the newest entry ever appended (also when the class is empty now). */
   lastCum: number
   first: LogHead | null
+  /**
+   * Damaged or missing offsets in [first.offset, next) found so far (a value that fails its
+   * checksum, or a key LevelDB lost). Every cursor passes over them as if they were acked.
+   */
+  damaged: OffsetRanges
 }
 
 /** One uplink's position in one class. */
@@ -29,8 +36,8 @@ export interface CursorState {
   acked: number
   /** cumBytes through `acked`; valid while first.offset <= acked < next. */
   ackedCum: number
-  /** appendedMs of entry `acked + 1` when it exists and is past the log's first entry. */
-  headAppendedMs: number | undefined
+  /** storeMs of the first intact entry after `acked`, when it is past the log's first entry. */
+  headStoreMs: number | undefined
   /** Offset of the last entry handed out by read(). */
   readPos: number
   /** Bumped by rewind(), so a read that was in flight does not move the position back. */
@@ -42,11 +49,11 @@ export interface CursorState {
 export type PerClass<T> = Record<Priority, T>
 
 export function emptyLog(): ClassLog {
-  return { next: 0, lastCum: 0, first: null }
+  return { next: 0, lastCum: 0, first: null, damaged: new OffsetRanges() }
 }
 
 export function newCursor(acked: number): CursorState {
-  return { acked, ackedCum: 0, headAppendedMs: undefined, readPos: acked, readEpoch: 0, pending: new Set() }
+  return { acked, ackedCum: 0, headStoreMs: undefined, readPos: acked, readEpoch: 0, pending: new Set() }
 }
 
 export function logEntries(log: ClassLog): number {
@@ -69,7 +76,7 @@ export function classQueueStats(cursor: CursorState, log: ClassLog, nowMs: numbe
   if (depth <= 0 || !log.first) return { depth: 0, bytes: 0, oldestAgeMs: 0 }
   const atFirst = acked < log.first.offset
   const cumBefore = atFirst ? log.first.cumBefore : cursor.ackedCum
-  const headMs = atFirst ? log.first.appendedMs : (cursor.headAppendedMs ?? nowMs)
+  const headMs = atFirst ? log.first.storeMs : (cursor.headStoreMs ?? nowMs)
   return { depth, bytes: log.lastCum - cumBefore, oldestAgeMs: Math.max(0, nowMs - headMs) }
 }
 
@@ -79,14 +86,22 @@ export function addQueueStats(a: QueueStats, b: QueueStats): QueueStats {
 }
 
 /**
- * Moves the contiguous acked prefix forward over `offsets` (any order) and returns the new acked
- * offset; offsets beyond a gap wait in `cursor.pending`.
+ * Moves the contiguous acked prefix forward over `offsets` (any order) and over known damaged
+ * entries, and returns the new acked offset; offsets beyond a gap wait in `cursor.pending`.
  */
 export function advanceAcked(cursor: CursorState, log: ClassLog, offsets: Iterable<number>): number {
   let acked = effectiveAcked(cursor, log)
   // Offsets at or past `next` were never handed out; acking them must not pre-ack future entries.
   for (const offset of offsets) if (offset > acked && offset < log.next) cursor.pending.add(offset)
-  while (cursor.pending.delete(acked + 1)) acked++
+  for (;;) {
+    if (cursor.pending.delete(acked + 1)) {
+      acked++
+      continue
+    }
+    const damagedThrough = log.damaged.size > 0 ? Math.min(log.damaged.endOf(acked + 1) ?? -1, log.next - 1) : -1
+    if (damagedThrough <= acked) break
+    acked = damagedThrough
+  }
   // Offsets that fell below the front (evicted while in flight) are acked implicitly.
   for (const offset of cursor.pending) if (offset <= acked) cursor.pending.delete(offset)
   return acked

@@ -2,16 +2,18 @@
  * Every write the store makes, as methods that assume the caller holds the store's write lock.
  * Each builds its operations first, writes them in one batch, then updates the in-memory view.
  */
-import { PRIORITIES, type AppendResult, type Entry, type WhenFull } from '../core/types.js'
+import { PRIORITIES, type AppendResult, type Entry, type Priority, type WhenFull } from '../core/types.js'
 import { planAppend, type PreparedEvent } from './append-plan.js'
 import type { DeadLetterArea } from './dead-letters.js'
 import type { DropCounter } from './drop-counter.js'
 import { FrontTrimmer, type BatchOp, type LevelDb } from './front-trimmer.js'
-import { cursorKey, entryKey } from './keys.js'
+import { CLOCK_KEY, cursorKey, entryKey } from './keys.js'
 import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import { applyAppend, applyTrims, buildAppendOps, collectible } from './log-mutations.js'
 import { refreshCursorHead } from './open-state.js'
+import type { SkippedRange } from './reader.js'
 import type { Notifier } from './serial-lock.js'
+import { encodeStoreTime, type StoreClock } from './store-clock.js'
 
 /** Ranges up to this many entries are deleted in the ack's own batch; longer ones with db.clear. */
 const MAX_BATCH_DELETES = 10_000
@@ -24,7 +26,14 @@ export interface StoreContext {
   counters: Map<string, number>
   deadLetters: Map<string, DeadLetterArea>
   drops: DropCounter
+  /** Wall clock (display fields only). */
   now: () => number
+  /** Store time: expiry and ages. */
+  clock: StoreClock
+  /** Told about LevelDB read errors the scanners survived (the store schedules a repair). */
+  onReadError: (err: unknown) => void
+  /** Told when reads find keys LevelDB lost (the store schedules a repair unless it just did one). */
+  onLostEntries: (count: number) => void
   /** Notified whenever bytes were freed (ack, expiry): wakes `block` appends. */
   space: Notifier
   /** Notified after every append that stored something: wakes forwarders. */
@@ -59,18 +68,21 @@ export class LogWriter {
     // Counters only move forward: appends may commit out of build order (an alert overtaking a
     // blocked telemetry chunk), and an older snapshot must not roll a sequence back.
     const counters = new Map([...offeredCounters].filter(([source, value]) => value > (this.ctx.counters.get(source) ?? 0)))
-    const trimmer = new FrontTrimmer(db, logs)
+    const trimmer = new FrontTrimmer(db, logs, this.ctx.onReadError)
     try {
       const plan = await planAppend(events, { ...this.config, usedBytes: this.usedBytes(), stopOnReject: opts.stopOnReject, trimmer })
       if (!plan.complete && opts.allOrNothing) return undefined
-      const evictOps = trimmer.ops()
-      const trims = await trimmer.finish()
-      const { ops, appended } = buildAppendOps(plan.accepted, logs, counters)
+      const { ops: evictOps, results: trims } = await trimmer.finish()
+      const storeMs = this.ctx.clock.now()
+      const { ops, appended } = buildAppendOps(plan.accepted, logs, counters, storeMs)
       const all = [...evictOps, ...ops, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
       if (all.length > 0) await db.batch(all, { sync: true })
-      const evicted = applyTrims(logs, trims) + plan.skippedOldest
-      applyAppend(logs, this.ctx.cursors.values(), appended, events[0]?.appendedMs ?? this.ctx.now())
+      if (ops.length > 0) this.ctx.clock.savedMs = storeMs
+      const trimmed = applyTrims(logs, trims)
+      const evicted = trimmed.removed + plan.skippedOldest
+      applyAppend(logs, this.ctx.cursors.values(), appended, events[0]?.times.storeMs ?? storeMs)
       for (const [source, value] of counters) this.ctx.counters.set(source, value)
+      this.ctx.drops.add('corrupt_entry', trimmed.damaged)
       this.ctx.drops.add('store_full_oldest', evicted)
       this.ctx.drops.add('store_full_rejected', plan.rejected)
       if (plan.accepted.length > 0) this.ctx.appended.notify()
@@ -90,16 +102,52 @@ export class LogWriter {
     const ops = [...extraOps]
     for (const priority of PRIORITIES) {
       const offsets = entries.filter((e) => e.priority === priority).map((e) => e.offset)
-      if (offsets.length === 0) continue
-      const cursor = state[priority]
-      const acked = advanceAcked(cursor, logs[priority], offsets)
-      if (acked <= cursor.acked) continue
-      cursor.acked = acked
-      cursor.readPos = Math.max(cursor.readPos, acked)
-      await refreshCursorHead(db, priority, cursor, logs[priority])
-      ops.push({ type: 'put', key: cursorKey(uplink, priority), value: Buffer.from(String(acked), 'latin1') })
+      if (offsets.length > 0) await this.advance(uplink, priority, state[priority], offsets, ops)
     }
     await this.collect(ops)
+  }
+
+  /**
+   * Records offsets a read found damaged or missing (counted once, `corrupt_entry`) and moves every
+   * cursor over them, so no uplink waits for an entry that cannot be sent. Offsets below the front
+   * were evicted or expired meanwhile: not damage. Returns how many were new.
+   */
+  async skipDamaged(ranges: readonly SkippedRange[]): Promise<number> {
+    const { logs } = this.ctx
+    let counted = 0
+    let missing = 0
+    for (const r of ranges) {
+      const log = logs[r.priority]
+      const added = log.damaged.add(Math.max(r.from, log.first?.offset ?? log.next), Math.min(r.to, log.next - 1))
+      counted += added
+      if (r.missing) missing += added
+    }
+    this.ctx.drops.add('corrupt_entry', counted)
+    if (missing > 0) this.ctx.onLostEntries(missing)
+    const ops: BatchOp[] = []
+    for (const [uplink, state] of this.ctx.cursors) {
+      for (const priority of PRIORITIES) await this.advance(uplink, priority, state[priority], [], ops)
+    }
+    await this.collect(ops)
+    return counted
+  }
+
+  /** Saves the store time (periodically unsynced, at close synced). */
+  async saveClock(sync: boolean): Promise<void> {
+    const storeMs = this.ctx.clock.now()
+    await this.ctx.db.put(CLOCK_KEY, encodeStoreTime(storeMs), { sync })
+    this.ctx.clock.savedMs = storeMs
+  }
+
+  /** Moves one cursor over `offsets` and known damage; queues its put when it moved. */
+  private async advance(uplink: string, priority: Priority, cursor: CursorState, offsets: number[], ops: BatchOp[]): Promise<void> {
+    const log = this.ctx.logs[priority]
+    const acked = advanceAcked(cursor, log, offsets)
+    if (acked <= cursor.acked) return
+    cursor.acked = acked
+    cursor.readPos = Math.max(cursor.readPos, acked)
+    await refreshCursorHead(this.ctx.db, priority, cursor, log)
+    ops.push({ type: 'put', key: cursorKey(uplink, priority), value: Buffer.from(String(acked), 'latin1') })
   }
 
   /** Writes `ops` together with deleting every entry all uplinks have acked. */
@@ -107,7 +155,7 @@ export class LogWriter {
     const { db, logs } = this.ctx
     const ranges = []
     for (const priority of PRIORITIES) {
-      const range = collectible(logs[priority], [...this.ctx.cursors.values()].map((s) => s[priority]), this.ctx.now())
+      const range = collectible(logs[priority], [...this.ctx.cursors.values()].map((s) => s[priority]), this.ctx.clock.now())
       if (range) ranges.push({ priority, ...range })
     }
     const long = ranges.filter((r) => r.throughOffset - r.fromOffset >= MAX_BATCH_DELETES)
@@ -118,27 +166,34 @@ export class LogWriter {
     if (ops.length > 0) await db.batch(ops)
     // A crash during clear leaves a prefix of the range; the next open collects it again.
     for (const r of long) await db.clear({ gte: entryKey(r.priority, r.fromOffset), lte: entryKey(r.priority, r.throughOffset) })
-    for (const r of ranges) logs[r.priority].first = r.newFirst
+    for (const r of ranges) {
+      const log = logs[r.priority]
+      log.first = r.newFirst
+      log.damaged.dropBelow(log.first?.offset ?? log.next)
+    }
     if (ranges.length > 0) this.ctx.space.notify()
   }
 
-  /** Deletes up to `maxCount` entries per class older than maxAgeMs; returns how many. */
-  async expire(maxCount: number): Promise<number> {
+  /**
+   * Deletes up to `maxCount` entries per class older than maxAgeMs of store time. `deleted` also
+   * counts damaged entries met on the way (they are `corrupt_entry`, not `expired`).
+   */
+  async expire(maxCount: number): Promise<{ expired: number; deleted: number }> {
     const { db, logs } = this.ctx
-    const cutoffMs = this.ctx.now() - this.config.maxAgeMs
+    const cutoffMs = this.ctx.clock.now() - this.config.maxAgeMs
     // Cheap when nothing is due: one comparison per class, no I/O.
-    const due = PRIORITIES.filter((p) => (logs[p].first?.appendedMs ?? Infinity) < cutoffMs)
-    if (due.length === 0) return 0
-    const trimmer = new FrontTrimmer(db, logs)
+    const due = PRIORITIES.filter((p) => (logs[p].first?.storeMs ?? Infinity) < cutoffMs)
+    if (due.length === 0) return { expired: 0, deleted: 0 }
+    const trimmer = new FrontTrimmer(db, logs, this.ctx.onReadError)
     try {
       for (const priority of due) await trimmer.trimOlderThan(priority, cutoffMs, maxCount)
-      const ops = trimmer.ops()
-      const trims = await trimmer.finish()
+      const { ops, results } = await trimmer.finish()
       if (ops.length > 0) await db.batch(ops)
-      const expired = applyTrims(logs, trims)
+      const { removed: expired, damaged } = applyTrims(logs, results)
       this.ctx.drops.add('expired', expired)
-      if (expired > 0) this.ctx.space.notify()
-      return expired
+      this.ctx.drops.add('corrupt_entry', damaged)
+      if (ops.length > 0) this.ctx.space.notify()
+      return { expired, deleted: ops.length }
     } finally {
       await trimmer.close()
     }

@@ -9,6 +9,7 @@ const EMPTY_QUEUE: QueueStats = { depth: 0, bytes: 0, oldestAgeMs: 0 }
 export function computeStats(
   ctx: StoreContext | undefined,
   config: { maxBytes: number; uplinks: readonly string[] },
+  /** Store time now (ages are measured in store time, see store-clock.ts). */
   nowMs: number,
   drops: Record<DropReason, number>,
 ): StoreStats {
@@ -19,7 +20,7 @@ export function computeStats(
     const log = ctx.logs[priority]
     stats.entries += logEntries(log)
     stats.bytes += logBytes(log)
-    if (log.first) stats.oldestAgeMs = Math.max(stats.oldestAgeMs, nowMs - log.first.appendedMs)
+    if (log.first) stats.oldestAgeMs = Math.max(stats.oldestAgeMs, nowMs - log.first.storeMs)
   }
   for (const [uplink, state] of ctx.cursors) {
     stats.perUplink[uplink] = PRIORITIES.reduce(

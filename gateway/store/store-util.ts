@@ -26,9 +26,35 @@ function levelCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+function levelMessage(err: unknown): string {
+  const e = err as { message?: unknown; cause?: { message?: unknown } } | undefined
+  const message = e?.cause?.message ?? e?.message
+  return typeof message === 'string' ? message : ''
+}
+
+/** Conditions of the machine, not of the data: salvaging would not help and must not move data aside. */
+const ENVIRONMENT = /No space left|Permission denied|Operation not permitted|Read-only file system|Too many open files|Cannot allocate memory|Disk quota exceeded/i
+
+/** Another process holds the DB, or the disk/permissions/limits refuse: fix the machine, not the data. */
+export function isEnvironmentError(err: unknown): boolean {
+  const code = levelCode(err)
+  return code === 'LEVEL_LOCKED' || ENVIRONMENT.test(levelMessage(err))
+}
+
 /**
- * Maps an open-time failure: LevelDB corruption -> GW_ERR_STORE_CORRUPT (salvage is a separate
- * step), any other level error -> GW_ERR_STORE_CLOSED; GatewayErrors pass through. Cause kept.
+ * True when `err` says the data is damaged: LevelDB corruption, a LevelDB I/O error about its own
+ * files (e.g. a truncated table), or our GW_ERR_STORE_CORRUPT. Never for environment errors.
+ */
+export function isDamage(err: unknown): boolean {
+  if (err instanceof GatewayError) return err.code === 'GW_ERR_STORE_CORRUPT'
+  const code = levelCode(err)
+  return (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR') && !isEnvironmentError(err)
+}
+
+/**
+ * Maps an open-time failure that salvage did not handle: LevelDB corruption ->
+ * GW_ERR_STORE_CORRUPT, any other level error -> GW_ERR_STORE_CLOSED; GatewayErrors pass through.
+ * Cause kept.
  */
 export function toStoreError(err: unknown, dir: string): Error {
   if (err instanceof GatewayError) return err

@@ -1,55 +1,88 @@
 /**
- * Binary value format of a stored entry (version 1), big-endian:
+ * Binary value format of a stored entry, big-endian. Version 2 (written since store time and
+ * checksums were added):
  *
- *   u8 version | f64 appendedMs | f64 cumBytes | u32 sourceLen | u32 idLen | source | id | json
+ *   u8 version=2 | u32 crc32 | f64 appendedMs | f64 storeMs | f64 cumBytes | u32 sourceLen | u32 idLen | source | id | json
  *
- * `cumBytes` is the running total of `sizeBytes` of the class up to and including this entry, so
- * the bytes between two entries are a subtraction and open() needs to read only the first entry
- * of a class. f64 holds integers exactly up to 2^53, far beyond any disk. Priority is not stored:
- * it is the key's class.
+ * - `crc32` (zlib) covers every byte after it, so ANY damaged byte is detected when the value is
+ *   decoded: LevelDB does not verify block checksums on reads (classic-level exposes no
+ *   verify_checksums), and a flipped bit in a table block otherwise reaches us as a plausible value.
+ * - `appendedMs` is the wall clock at append (display only); `storeMs` is store time (store-clock.ts),
+ *   which expiry and ages use because it never jumps.
+ * - `cumBytes` is the running total of `sizeBytes` of the class up to and including this entry, so
+ *   the bytes between two entries are a subtraction and open() needs to read only the first entry
+ *   of a class. f64 holds integers exactly up to 2^53, far beyond any disk. Priority is not stored:
+ *   it is the key's class.
+ *
+ * Version 1 (no checksum, no store time) is still read: `storeMs` is then 0, the store time of a
+ * store that had no clock yet, so such entries age from the first open after the upgrade.
  */
+import { crc32 } from 'node:zlib'
 import { GatewayError } from '../core/errors.js'
 import type { DeadLetter, Entry, NewEvent, Priority } from '../core/types.js'
 import { ENTRY_KEY_BYTES, offsetOfKey } from './keys.js'
 
-const VERSION = 1
-const APPENDED_AT = 1
-const CUM_AT = 9
-const SOURCE_LEN_AT = 17
-const ID_LEN_AT = 21
-const HEADER_BYTES = 25
+interface Layout {
+  appendedAt: number
+  storeAt: number | undefined
+  cumAt: number
+  sourceLenAt: number
+  idLenAt: number
+  headerBytes: number
+}
+
+const V1: Layout = { appendedAt: 1, storeAt: undefined, cumAt: 9, sourceLenAt: 17, idLenAt: 21, headerBytes: 25 }
+const V2: Layout = { appendedAt: 5, storeAt: 13, cumAt: 21, sourceLenAt: 29, idLenAt: 33, headerBytes: 37 }
+const CRC_AT = 1
+const CRC_FROM = 5
+
+/** Store time given to version-1 entries (written before the store had a clock). */
+export const LEGACY_STORE_MS = 0
 
 /** What the store needs from an entry without decoding its strings. */
 export interface EntryHeader {
   appendedMs: number
+  storeMs: number
   cumBytes: number
   sizeBytes: number
 }
 
-/** An entry as read back, plus its cumulative byte counter. */
+/** An entry as read back, plus its cumulative byte counter and store time. */
 export interface StoredEntry extends Entry {
   cumBytes: number
+  storeMs: number
 }
 
-/** Encodes an event with `cumBytes` 0; the append fills it in with `setCumBytes` once ordered. */
-export function encodeEntryValue(event: NewEvent, appendedMs: number): Buffer {
+/** Times an entry is stamped with at append. */
+export interface AppendTimes {
+  /** Wall clock, ms since epoch: Entry.appendedMs, for display. */
+  wallMs: number
+  /** Store time: what expiry and ages are measured in. */
+  storeMs: number
+}
+
+/** Encodes an event with `cumBytes` 0; the append fills it in with `sealEntryValue` once ordered. */
+export function encodeEntryValue(event: NewEvent, times: AppendTimes): Buffer {
   const source = Buffer.from(event.source, 'utf8')
   const id = Buffer.from(event.id, 'utf8')
   const jsonBytes = Buffer.byteLength(event.json, 'utf8')
-  const value = Buffer.allocUnsafe(HEADER_BYTES + source.length + id.length + jsonBytes)
-  value.writeUInt8(VERSION, 0)
-  value.writeDoubleBE(appendedMs, APPENDED_AT)
-  value.writeDoubleBE(0, CUM_AT)
-  value.writeUInt32BE(source.length, SOURCE_LEN_AT)
-  value.writeUInt32BE(id.length, ID_LEN_AT)
-  source.copy(value, HEADER_BYTES)
-  id.copy(value, HEADER_BYTES + source.length)
-  value.write(event.json, HEADER_BYTES + source.length + id.length, 'utf8')
+  const value = Buffer.allocUnsafe(V2.headerBytes + source.length + id.length + jsonBytes)
+  value.writeUInt8(2, 0)
+  value.writeDoubleBE(times.wallMs, V2.appendedAt)
+  value.writeDoubleBE(times.storeMs, V2.storeAt!)
+  value.writeUInt32BE(source.length, V2.sourceLenAt)
+  value.writeUInt32BE(id.length, V2.idLenAt)
+  source.copy(value, V2.headerBytes)
+  id.copy(value, V2.headerBytes + source.length)
+  value.write(event.json, V2.headerBytes + source.length + id.length, 'utf8')
+  sealEntryValue(value, 0)
   return value
 }
 
-export function setCumBytes(value: Buffer, cumBytes: number): void {
-  value.writeDoubleBE(cumBytes, CUM_AT)
+/** Sets the cumulative byte counter and the checksum; the value is final afterwards. */
+export function sealEntryValue(value: Buffer, cumBytes: number): void {
+  value.writeDoubleBE(cumBytes, V2.cumAt)
+  value.writeUInt32BE(crc32(value.subarray(CRC_FROM)), CRC_AT)
 }
 
 /** Bytes an entry occupies: its key plus its value. */
@@ -61,31 +94,60 @@ function corrupt(what: string): GatewayError {
   return new GatewayError('GW_ERR_STORE_CORRUPT', `store value is damaged: ${what}`)
 }
 
-/** @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not a version-1 entry. */
-export function decodeEntryHeader(value: Buffer): EntryHeader {
-  if (value.length < HEADER_BYTES || value[0] !== VERSION) throw corrupt(`bad entry header (${value.length} bytes)`)
-  return {
-    appendedMs: value.readDoubleBE(APPENDED_AT),
-    cumBytes: value.readDoubleBE(CUM_AT),
+function layoutOf(value: Buffer): Layout {
+  if (value.length >= V2.headerBytes && value[0] === 2) {
+    if (value.readUInt32BE(CRC_AT) !== crc32(value.subarray(CRC_FROM))) throw corrupt(`checksum mismatch (${value.length} bytes)`)
+    return V2
+  }
+  if (value.length >= V1.headerBytes && value[0] === 1) return V1
+  throw corrupt(`bad entry header (${value.length} bytes)`)
+}
+
+function headerOf(value: Buffer, layout: Layout): EntryHeader {
+  const header = {
+    appendedMs: value.readDoubleBE(layout.appendedAt),
+    storeMs: layout.storeAt === undefined ? LEGACY_STORE_MS : value.readDoubleBE(layout.storeAt),
+    cumBytes: value.readDoubleBE(layout.cumAt),
     sizeBytes: entrySizeBytes(value),
+  }
+  // A version-1 value has no checksum: at least refuse numbers that would poison the accounting.
+  if (!Number.isFinite(header.storeMs) || !Number.isFinite(header.cumBytes) || header.cumBytes < header.sizeBytes) {
+    throw corrupt('implausible header')
+  }
+  return header
+}
+
+/** @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not an intact entry. */
+export function decodeEntryHeader(value: Buffer): EntryHeader {
+  return headerOf(value, layoutOf(value))
+}
+
+/** The header, or undefined when the value is damaged. */
+export function tryDecodeEntryHeader(value: Buffer): EntryHeader | undefined {
+  try {
+    return decodeEntryHeader(value)
+  } catch {
+    return undefined
   }
 }
 
-/** @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not a version-1 entry. */
+/** @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not an intact entry. */
 export function decodeEntry(priority: Priority, key: string, value: Buffer): StoredEntry {
-  const header = decodeEntryHeader(value)
-  const sourceEnd = HEADER_BYTES + value.readUInt32BE(SOURCE_LEN_AT)
-  const idEnd = sourceEnd + value.readUInt32BE(ID_LEN_AT)
+  const layout = layoutOf(value)
+  const header = headerOf(value, layout)
+  const sourceEnd = layout.headerBytes + value.readUInt32BE(layout.sourceLenAt)
+  const idEnd = sourceEnd + value.readUInt32BE(layout.idLenAt)
   if (idEnd > value.length) throw corrupt(`lengths exceed value (${value.length} bytes)`)
   return {
     priority,
-    source: value.toString('utf8', HEADER_BYTES, sourceEnd),
+    source: value.toString('utf8', layout.headerBytes, sourceEnd),
     id: value.toString('utf8', sourceEnd, idEnd),
     json: value.toString('utf8', idEnd),
     offset: offsetOfKey(key),
     appendedMs: header.appendedMs,
     sizeBytes: header.sizeBytes,
     cumBytes: header.cumBytes,
+    storeMs: header.storeMs,
   }
 }
 

@@ -12,7 +12,7 @@ function storeStats(over: Partial<StoreStats> = {}): StoreStats {
   return {
     entries: 120, bytes: 40_000, maxBytes: 1_000_000, oldestAgeMs: 5_000,
     perUplink: { cloud: { depth: 100, bytes: 30_000, oldestAgeMs: 4_500 }, local: { depth: 0, bytes: 0, oldestAgeMs: 0 } },
-    drops: { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0 },
+    drops: { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0, corrupt_entry: 0 },
     deadLetters: 3,
     ...over,
   }

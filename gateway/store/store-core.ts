@@ -1,0 +1,216 @@
+/**
+ * The lifecycle half of LevelStore (see the design block in level-store.ts): options, open with
+ * salvage, close, background expiry and store-time saves, the write lock, and damage reporting.
+ * LevelStore adds the Store API on top.
+ */
+import { GatewayError } from '../core/errors.js'
+import { silentLogger, type Logger } from '../core/observability.js'
+import type { AppendResult, WhenFull } from '../core/types.js'
+import type { PreparedEvent } from './append-plan.js'
+import { BlockingAppender } from './block-appender.js'
+import { DropCounter } from './drop-counter.js'
+import { assertUplinkIds } from './keys.js'
+import type { CursorState, PerClass } from './log-state.js'
+import type { CommitOptions, LogWriter, StoreContext } from './log-writer.js'
+import { requestRepair, type SalvageReport } from './salvage.js'
+import { Notifier, SerialLock } from './serial-lock.js'
+import { StoreClock } from './store-clock.js'
+import { openStoreContext } from './store-open.js'
+import { isDamage } from './store-util.js'
+
+/** Entries expired per class per locked step, so expiry never holds the lock for long. */
+const EXPIRY_PAGE = 5_000
+export const REQUEUE_CHUNK = 256
+
+export interface LevelStoreOptions {
+  /** LevelDB directory; created if missing. One process at a time (LevelDB LOCK). */
+  dir: string
+  /** Most bytes (keys + values) of queued entries. Dead letters are bounded by count instead. */
+  maxBytes: number
+  /** Entries appended longer ago than this, in store time (see design block), are deleted and counted `expired`. */
+  maxAgeMs: number
+  /** What append does when events do not fit. @default 'drop_oldest' */
+  whenFull?: WhenFull
+  /** Configured uplink ids ([A-Za-z0-9._-], unique). Cursors and dead letters of others are deleted on open. */
+  uplinks: string[]
+  /** Dead letters kept per uplink; beyond it the oldest are dropped. @default 10000 */
+  maxDeadLetters?: number
+  /** @default silentLogger */
+  log?: Logger
+  /** Wall clock, ms since epoch, for display fields only (Entry.appendedMs, dead letters). @default Date.now */
+  now?: () => number
+  /** Monotonic ms clock that store time advances with; injectable for tests. @default performance.now */
+  monotonicNow?: () => number
+  /** How often expiry runs in the background. @default 5000 */
+  expiryIntervalMs?: number
+}
+
+/** Lifecycle and shared machinery of LevelStore; not used on its own. */
+export abstract class StoreCore {
+  protected readonly whenFull: WhenFull
+  protected readonly log: Logger
+  protected readonly now: () => number
+  protected readonly clock: StoreClock
+  protected readonly drops: DropCounter
+  protected readonly lock = new SerialLock()
+  protected readonly inflight = new Set<Promise<unknown>>()
+  protected readonly blocking: BlockingAppender
+  protected readonly space = new Notifier()
+  protected readonly appended = new Notifier()
+  protected state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new'
+  protected ctx: StoreContext | undefined
+  protected writer: LogWriter | undefined
+  private timer: NodeJS.Timeout | undefined
+  private expiring = false
+  protected report: SalvageReport = { repaired: false, repairOnNextOpen: false }
+
+  /** @throws TypeError when an uplink id is invalid or repeated. Does no I/O. */
+  constructor(protected readonly opts: LevelStoreOptions) {
+    assertUplinkIds(opts.uplinks)
+    this.whenFull = opts.whenFull ?? 'drop_oldest'
+    this.log = (opts.log ?? silentLogger).child({ component: 'store' })
+    this.now = opts.now ?? Date.now
+    this.clock = new StoreClock(opts.monotonicNow ?? (() => performance.now()))
+    this.drops = new DropCounter(this.log)
+    this.blocking = new BlockingAppender({
+      maxBytes: opts.maxBytes,
+      commit: (events, counters, commitOpts) => this.commitLocked(events, counters, commitOpts),
+      space: this.space,
+      assertOpen: () => this.assertOpen(),
+    })
+  }
+
+  /**
+   * What open() had to do to a damaged DB (repaired / moved aside), and whether damage seen since
+   * asks for a repair at the next open. Read it after open() for a metric.
+   */
+  get salvage(): Readonly<SalvageReport> {
+    return this.report
+  }
+
+  /**
+   * Opens the DB (salvaging a damaged one, see design block: the outcome is in `salvage`) and
+   * rebuilds the in-memory view; may be called once.
+   * @throws GatewayError GW_ERR_STORE_CLOSED when the DB cannot be opened for a reason salvage must
+   * not touch (e.g. another process holds its LOCK, disk full); GW_ERR_STORE_CORRUPT when even the
+   * damaged directory could not be moved aside. Cause attached.
+   */
+  async open(): Promise<void> {
+    if (this.state !== 'new') throw new GatewayError('GW_ERR_STORE_CLOSED', 'LevelStore.open() may be called only once')
+    this.state = 'opening'
+    try {
+      const config = { ...this.opts, whenFull: this.whenFull }
+      const deps = {
+        log: this.log, drops: this.drops, now: this.now, clock: this.clock, space: this.space, appended: this.appended,
+        onReadError: (err: unknown) => this.noteDamage(err),
+        // Keys missing from the log mean damaged files, which LevelDB's compaction will trip over;
+        // right after a repair they are just what the repair could not save.
+        onLostEntries: (count: number) => {
+          if (!this.report.repaired) this.noteDamage(new Error(`LevelDB lost ${count} entries (offsets missing from the log)`))
+        },
+      }
+      const opened = await openStoreContext(config, deps)
+      this.ctx = opened.ctx
+      this.writer = opened.writer
+      this.report = opened.report
+    } catch (err) {
+      this.state = 'closed'
+      throw err
+    }
+    this.state = 'open'
+    this.timer = setInterval(() => this.inBackground(), this.opts.expiryIntervalMs ?? 5_000)
+    this.timer.unref()
+  }
+
+  /** Waits for in-flight operations, wakes blocked appends (they reject GW_ERR_STORE_CLOSED), closes the DB. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state !== 'open') {
+      if (this.state === 'new') this.state = 'closed'
+      return
+    }
+    this.state = 'closing'
+    clearInterval(this.timer)
+    this.space.notify()
+    this.appended.notify()
+    // Loop: a multi-step operation (expiry, requeue) may have queued its next step meanwhile.
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+    this.drops.flush()
+    await this.writer!.saveClock(true).catch((err: unknown) => this.log.warn({ err }, 'store could not save its clock at close'))
+    await this.ctx!.db.close()
+    this.state = 'closed'
+  }
+
+  /** Runs expiry now until nothing is due (the timer does the same every expiryIntervalMs). Resolves with how many expired. */
+  async expireNow(): Promise<number> {
+    let total = 0
+    for (;;) {
+      this.assertOpen()
+      const { expired, deleted } = await this.track(this.locked((w) => w.expire(EXPIRY_PAGE)))
+      total += expired
+      if (deleted === 0) return total
+    }
+  }
+
+  /** Dead-letter copies dropped because an uplink's area was full (not a DropReason yet). */
+  get deadLettersDiscarded(): number {
+    return this.drops.total('dead_letter_overflow')
+  }
+
+  /** The timer: expiry, and saving the store time when no append saved it for a while. */
+  private inBackground(): void {
+    if (this.state !== 'open' || this.expiring) return
+    this.expiring = true
+    this.expireNow()
+      .then(() => (this.state === 'open' && this.clock.saveDue() ? this.track(this.locked((w) => w.saveClock(false))) : undefined))
+      .catch((err: unknown) => {
+        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store expiry failed')
+      })
+      .finally(() => (this.expiring = false))
+  }
+
+  /** LevelDB reported damage while running: skip what it cannot read now, repair at the next open. */
+  protected noteDamage(err: unknown): void {
+    if (this.report.repairOnNextOpen) return
+    this.report.repairOnNextOpen = true
+    const marked = requestRepair(this.opts.dir, err instanceof Error ? err.message : String(err))
+    this.log.error({ code: 'GW_ERR_STORE_CORRUPT', err, marked }, 'LevelDB reported damage while running; unreadable entries are skipped, the store is repaired at the next start')
+  }
+
+  /** Runs `fn` under the write lock, re-checking the store is still open when its turn comes. */
+  protected locked<T>(fn: (writer: LogWriter) => Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      if (this.state === 'closed') this.assertOpen()
+      return fn(this.writer!)
+    })
+  }
+
+  /** One append attempt under the lock; expiry runs first so expired bytes count as free. */
+  protected commitLocked(events: PreparedEvent[], counters: ReadonlyMap<string, number>, opts: CommitOptions): Promise<AppendResult | undefined> {
+    return this.locked(async (w) => {
+      await w.expire(EXPIRY_PAGE)
+      return w.commitAppend(events, counters, opts)
+    })
+  }
+
+  protected cursorsOf(uplink: string): PerClass<CursorState> {
+    const state = this.ctx!.cursors.get(uplink)
+    if (!state) throw new TypeError(`unknown uplink "${uplink}" (configured: ${this.opts.uplinks.join(', ') || 'none'})`)
+    return state
+  }
+
+  protected assertOpen(): void {
+    if (this.state !== 'open') throw new GatewayError('GW_ERR_STORE_CLOSED', this.state === 'new' || this.state === 'opening' ? 'store is not open' : 'store is closed')
+  }
+
+  /** Tracks an operation for close(); a LevelDB damage error it fails with schedules a repair. */
+  protected track<T>(promise: Promise<T>): Promise<T> {
+    this.inflight.add(promise)
+    const forget = (): void => void this.inflight.delete(promise)
+    promise.then(forget, (err: unknown) => {
+      forget()
+      if (!(err instanceof GatewayError) && isDamage(err)) this.noteDamage(err)
+    })
+    return promise
+  }
+
+}
