@@ -23,6 +23,8 @@ import { createAdminApi, type AdminApi } from '../admin/routes/index.js'
 import { createSource, createUplink } from './components.js'
 import { superviseSource } from './source-supervisor.js'
 import { UplinkMonitor } from './uplink-monitor.js'
+import { StoreWatch } from './store-watch.js'
+import { correctingUplink } from './correcting-uplink.js'
 
 /** Heartbeat age beyond which /healthz calls a pipeline loop stuck: above the uplinks' send timeouts. */
 const HEARTBEAT_MAX_AGE_MS = 90_000
@@ -55,6 +57,7 @@ export class Gateway {
   /** Last reading per device (bounded), fed by wrapping the sink the sources push to. */
   private readonly devices = new DeviceTracker()
   private monitor: UplinkMonitor | undefined
+  private storeWatch: StoreWatch | undefined
   private running = false
   /** Port the admin endpoint listens on, once started. */
   adminPort: number | undefined
@@ -77,6 +80,8 @@ export class Gateway {
     const { config, deps } = this
     const log = deps.log
     await this.store.open()
+    this.storeWatch = new StoreWatch(this.store, deps.metrics, log.child({ component: 'store-watch' }))
+    this.storeWatch.start()
     const builder = new CloudEventBuilder(config.gateway.id, await this.store.counters())
     this.ingest = new Ingest({
       store: this.store,
@@ -89,7 +94,8 @@ export class Gateway {
     this.ingest.start()
 
     const componentDeps = { gatewayId: config.gateway.id, log, counters: deps.metrics }
-    for (const uc of config.uplinks) this.uplinks.push(await createUplink(uc, componentDeps))
+    // Each uplink sees events with `time` corrected once an unsynchronized clock has synced.
+    for (const uc of config.uplinks) this.uplinks.push(correctingUplink(await createUplink(uc, componentDeps)))
     for (const uplink of this.uplinks) {
       await uplink.start()
       const fwd = new Forwarder({ uplink, store: this.store, metrics: deps.metrics, log: log.child({ component: `forwarder:${uplink.id}` }) })
@@ -124,6 +130,14 @@ export class Gateway {
     log.info({ sources: this.sources.length, uplinks: this.uplinks.length, adminPort: this.adminPort }, 'gateway started')
   }
 
+  /**
+   * Resolves with a reason when the gateway cannot go on healthily without a process restart (the
+   * store must repair itself at the next open). The caller stops and exits non-zero.
+   */
+  restartNeeded(): Promise<string> {
+    return this.storeWatch?.restartNeeded ?? new Promise(() => {})
+  }
+
   /** Resolves when every source has finished on its own (simulators with a `count`). */
   async sourcesDone(): Promise<void> {
     await Promise.all(this.sourceRuns)
@@ -138,6 +152,7 @@ export class Gateway {
     await Promise.all(this.forwarders.map((f) => f.stop(opts.forwarderGraceMs ?? 5000)))
     this.running = false
     this.monitor?.stop()
+    this.storeWatch?.stop()
     this.adminApi?.stop()
     await this.admin?.stop()
     await this.store.close()

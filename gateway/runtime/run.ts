@@ -27,7 +27,7 @@ export interface RunGatewayOptions {
 
 /**
  * Runs until SIGTERM/SIGINT. Exit codes: 0 clean stop; 1 could not start (e.g. store unusable),
- * or a reload left no config running. Config errors (78) are handled before this.
+ * or a reload left no config running; 75 the store asked for a restart to repair itself. Config errors (78) are handled before this.
  */
 export async function runGateway(config: GatewayConfig, opts: RunGatewayOptions = {}): Promise<number> {
   const env = opts.env ?? process.env
@@ -76,7 +76,17 @@ async function serve(host: GatewayHost, ctx: ServeContext): Promise<number> {
   const { log, notifier } = ctx
   const stop = ctx.stopSignal.then((signal) => ({ signal }))
   for (;;) {
-    const event = await Promise.race([stop, ctx.hangups.next().then(() => ({ signal: undefined }))])
+    const restart = (host.gateway?.restartNeeded() ?? new Promise<string>(() => {})).then((reason) => ({ signal: undefined, restart: reason }))
+    const event: { signal: NodeJS.Signals | undefined; restart?: string } = await Promise.race([
+      stop,
+      ctx.hangups.next().then(() => ({ signal: undefined })),
+      restart,
+    ])
+    if (event.restart) {
+      // EX_TEMPFAIL: systemd (Restart=on-failure) starts the process again, which repairs the store.
+      log.error({ reason: event.restart }, 'stopping so that the gateway restarts')
+      return 75
+    }
     if (event.signal) {
       log.info({ signal: event.signal }, 'stop requested')
       return 0

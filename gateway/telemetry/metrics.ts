@@ -24,7 +24,7 @@ import {
 } from './observed-gauges.js'
 
 /** Drop reasons that concern the whole store (no uplink); pre-created at 0. */
-const STORE_WIDE_DROPS: readonly DropReason[] = ['store_full_oldest', 'store_full_rejected', 'expired']
+const STORE_WIDE_DROPS: readonly DropReason[] = ['store_full_oldest', 'store_full_rejected', 'expired', 'corrupt_entry']
 
 export interface GatewayMetricsOptions {
   /**
@@ -95,6 +95,11 @@ export class GatewayMetrics implements InputCounters {
     if (!countable(n)) return
     this.c.dropped.inc({ reason, uplink: labels.uplink ?? '' }, n)
     this.droppedByReason.set(reason, (this.droppedByReason.get(reason) ?? 0) + n)
+  }
+
+  /** A damaged store was salvaged at open (`repaired` or `moved_aside`). */
+  storeSalvaged(action: 'repaired' | 'moved_aside'): void {
+    this.c.salvaged.inc({ action })
   }
 
   /** InputCounters: input refused at the edge. `component` is the source id, `reason` snake_case. */
@@ -197,6 +202,10 @@ export class GatewayMetrics implements InputCounters {
       backoffSeconds: new Counter({
         name: 'edge_gateway_uplink_backoff_seconds_total', help: 'Total time spent in send backoff.',
         labelNames: ['uplink'], registers,
+      }),
+      salvaged: new Counter({
+        name: 'edge_gateway_store_salvaged_total', help: 'Damaged stores salvaged at open: repaired, or moved aside and started empty.',
+        labelNames: ['action'], registers,
       }),
     }
   }
