@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import { CloudEvent } from 'cloudevents'
 import { DecodeError } from '../core/errors.js'
 import type { Reading } from '../core/types.js'
@@ -59,6 +60,25 @@ describe('CloudEventBuilder', () => {
     const b = new CloudEventBuilder('gw1', new Map())
     expect(() => b.build('sim', bad)).toThrow(DecodeError)
     expect(JSON.parse(b.build('sim', reading()).json).sequence).toBe(formatSequence(1))
+  })
+
+  it('serialises later events of a validated shape exactly as the SDK would (fast path)', () => {
+    const synced = { isSynced: () => true, now: () => ({ synced: true }) } as never
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }), fc.integer({ min: 0, max: 4e12 }), (data, timeMs) => {
+        const b = new CloudEventBuilder('gw1', new Map(), synced)
+        b.build('sim', reading({ data: { warm: 1 } })) // the SDK validates this shape first
+        const fast = b.build('sim', reading({ data, timeMs }))
+        const parsed = JSON.parse(fast.json)
+        const viaSdk = JSON.stringify(
+          new CloudEvent({ id: fast.id, time: parsed.time, type: parsed.type, source: parsed.source, specversion: '1.0', datacontenttype: 'application/json', data, sequence: parsed.sequence }, false),
+        )
+        expect(fast.json).toBe(viaSdk)
+        expect(parsed.sequence).toBe(formatSequence(2))
+        expect(() => new CloudEvent(parsed, true)).not.toThrow()
+      }),
+      { numRuns: 300 },
+    )
   })
 
   it('splits a source back into its parts', () => {
