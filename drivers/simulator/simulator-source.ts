@@ -33,7 +33,8 @@ export class SimulatorSource implements Source {
   async run(sink: ReadingSink, signal: AbortSignal): Promise<void> {
     this.state = 'running'
     const { intervalMs } = this.config
-    let nextTickMs = Date.now()
+    // Ticks on the monotonic clock: a wall-clock jump must not stall or burst the sensor.
+    let nextTickMs = performance.now()
     while (!signal.aborted) {
       const readings = intervalMs === 0 ? this.fastBatch() : this.tick()
       if (readings.length === 0) break
@@ -44,8 +45,8 @@ export class SimulatorSource implements Source {
       }
       if (intervalMs > 0) {
         // Never catch up in a burst after a pause: a paused sensor simply missed those ticks.
-        nextTickMs = Math.max(nextTickMs + intervalMs, Date.now())
-        await sleep(nextTickMs - Date.now(), signal)
+        nextTickMs = Math.max(nextTickMs + intervalMs, performance.now())
+        await sleep(nextTickMs - performance.now(), signal)
       }
     }
     this.state = signal.aborted ? 'stopped' : 'done'

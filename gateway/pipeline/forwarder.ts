@@ -52,7 +52,7 @@ export class Forwarder {
   private stopping = false
   state: ForwarderState = 'idle'
   /** Time of the loop's last sign of life, for the watchdog. */
-  lastHeartbeatMs = Date.now()
+  lastHeartbeatMs = performance.now()
   /** Last send failure, for /healthz and status. */
   lastError: string | undefined
 
@@ -65,10 +65,42 @@ export class Forwarder {
   }
 
   start(): void {
-    this.loop ??= this.run().catch((err) => {
-      this.opts.log.error({ err }, 'forwarder loop crashed')
-      this.state = 'stopped'
-    })
+    this.loop ??= this.runResilient()
+  }
+
+  /**
+   * A store failure (disk full, I/O error) must not end forwarding for the life of the process:
+   * the loop logs it (at most every 30 s), lets what is on the wire settle, rewinds and tries again
+   * after a backoff. Sends keep going even when acks cannot be written (at-least-once: those
+   * entries are sent again later, never lost).
+   */
+  private async runResilient(): Promise<void> {
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 })
+    let lastLogMs = -Infinity
+    let suppressed = 0
+    while (!this.stopping) {
+      try {
+        await this.run()
+        return
+      } catch (err) {
+        this.lastError = err instanceof Error ? err.message : String(err)
+        if (performance.now() - lastLogMs >= 30_000) {
+          this.opts.log.error({ err, code: (err as { code?: string }).code, suppressed }, 'forwarder failed on the store; retrying')
+          lastLogMs = performance.now()
+          suppressed = 0
+        } else {
+          suppressed++
+        }
+        this.state = 'backoff'
+        await this.discardOutstanding()
+        try {
+          this.opts.store.rewind(this.uplinkId)
+        } catch {
+          // store closed: the stop that closed it ends the loop
+        }
+        await this.sleepAlive(backoff.next(), this.abort.signal)
+      }
+    }
   }
 
   /**
@@ -87,7 +119,7 @@ export class Forwarder {
   private async run(): Promise<void> {
     const signal = this.abort.signal
     while (!this.stopping) {
-      this.lastHeartbeatMs = Date.now()
+      this.lastHeartbeatMs = performance.now()
       // A failed send anywhere in the window stops new launches: a batch sent after it could
       // overtake it (e.g. refused while connecting, then the link comes up). Settle in order and
       // resend from the failure instead.
@@ -200,9 +232,9 @@ export class Forwarder {
   }
 
   private async waitUntilConnected(maxMs: number, signal: AbortSignal): Promise<void> {
-    const deadline = Date.now() + Math.max(maxMs, 1000)
-    while (!signal.aborted && Date.now() < deadline && !this.opts.uplink.health().connected) {
-      this.lastHeartbeatMs = Date.now()
+    const deadline = performance.now() + Math.max(maxMs, 1000)
+    while (!signal.aborted && performance.now() < deadline && !this.opts.uplink.health().connected) {
+      this.lastHeartbeatMs = performance.now()
       await sleep(100, signal)
     }
   }
@@ -213,10 +245,10 @@ export class Forwarder {
    * the watchdog should see.
    */
   private async sleepAlive(ms: number, signal: AbortSignal): Promise<void> {
-    const until = Date.now() + ms
-    while (!signal.aborted && Date.now() < until) {
-      this.lastHeartbeatMs = Date.now()
-      await sleep(Math.min(1000, until - Date.now()), signal)
+    const until = performance.now() + ms
+    while (!signal.aborted && performance.now() < until) {
+      this.lastHeartbeatMs = performance.now()
+      await sleep(Math.min(1000, until - performance.now()), signal)
     }
   }
 

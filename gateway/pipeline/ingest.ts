@@ -62,7 +62,9 @@ export class Ingest implements ReadingSink {
   private loops: Promise<void[]> | undefined
   private readonly commitAbort = new AbortController()
   /** Time of the committer's last sign of life, for the watchdog. */
-  lastHeartbeatMs = Date.now()
+  lastHeartbeatMs = performance.now()
+  private lastStoreErrorLogMs = -Infinity
+  private suppressedStoreErrors = 0
 
   constructor(private readonly opts: IngestOptions) {
     this.maxPending = opts.maxPending ?? 10_000
@@ -138,7 +140,7 @@ export class Ingest implements ReadingSink {
   private async commitLoop(lane: Priority): Promise<void> {
     const queue = this.queues[lane]
     for (;;) {
-      this.lastHeartbeatMs = Date.now()
+      this.lastHeartbeatMs = performance.now()
       if (queue.length === 0) {
         if (this.closing) return
         await this.idle(lane, 1000)
@@ -211,7 +213,14 @@ export class Ingest implements ReadingSink {
       accepted = 0
       outcomeError = err instanceof Error ? err : new Error(String(err))
       metrics.dropped('store_error', events.length)
-      log.error({ err, code: (err as GatewayError).code, events: events.length }, 'store append failed; readings not stored')
+      // A full disk fails every commit: log a sample, count them all.
+      if (performance.now() - this.lastStoreErrorLogMs >= 10_000) {
+        log.error({ err, code: (err as GatewayError).code, events: events.length, suppressed: this.suppressedStoreErrors }, 'store append failed; readings not stored')
+        this.lastStoreErrorLogMs = performance.now()
+        this.suppressedStoreErrors = 0
+      } else {
+        this.suppressedStoreErrors++
+      }
     }
     this.settle(perItem, accepted, outcomeError)
   }

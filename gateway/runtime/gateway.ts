@@ -161,7 +161,7 @@ export class Gateway {
   }
 
   health(): HealthReport {
-    const now = Date.now()
+    const now = performance.now()
     return evaluateHealth(
       {
         pipelineRunning: this.running,
@@ -177,8 +177,10 @@ export class Gateway {
 
   /** Oldest heartbeat of the pipeline loops, for the systemd watchdog. */
   heartbeatAgeMs(): number {
-    const beats = [this.ingest?.lastHeartbeatMs ?? Date.now(), ...this.forwarders.map((f) => f.lastHeartbeatMs)]
-    return Date.now() - Math.min(...beats)
+    // Heartbeats are monotonic (performance.now()): a wall-clock jump must not look like a hang.
+    const now = performance.now()
+    const beats = [this.ingest?.lastHeartbeatMs ?? now, ...this.forwarders.map((f) => f.lastHeartbeatMs)]
+    return now - Math.min(...beats)
   }
 
   get pendingIngest(): number {

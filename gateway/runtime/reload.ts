@@ -81,7 +81,7 @@ export class GatewayHost {
    * time since the swap began: a swap that hangs for a whole watchdog interval is a hung process.
    */
   heartbeatAgeMs(): number {
-    if (this.swapStartedMs !== undefined) return Date.now() - this.swapStartedMs
+    if (this.swapStartedMs !== undefined) return performance.now() - this.swapStartedMs
     return this.running?.gateway.heartbeatAgeMs() ?? 0
   }
 
@@ -136,7 +136,7 @@ export class GatewayHost {
 
   private async swap(previous: GatewayConfig, next: GatewayConfig, changes: string[]): Promise<ReloadOutcome> {
     const { log } = this.opts
-    this.swapStartedMs = Date.now()
+    this.swapStartedMs = performance.now()
     try {
       await this.stop()
       try {

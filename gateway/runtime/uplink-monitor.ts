@@ -21,13 +21,13 @@ export class UplinkMonitor {
   }
 
   /** Milliseconds the uplink has been continuously disconnected; 0 when connected. */
-  disconnectedForMs(id: string, now = Date.now()): number {
+  disconnectedForMs(id: string, now = performance.now()): number {
     const since = this.downSince.get(id)
     return since === undefined ? 0 : now - since
   }
 
   private sample(): void {
-    const now = Date.now()
+    const now = performance.now()
     for (const u of this.uplinks) {
       if (u.health().connected) this.downSince.delete(u.id)
       else if (!this.downSince.has(u.id)) this.downSince.set(u.id, now)
