@@ -28,11 +28,24 @@ export interface EventHubsBenchResult {
   rawSdkEventsPerSec: number
   /** pipeline / raw SDK; target >= 0.9. */
   ratio: number
+  /** CPU of the pipeline process per event, µs. */
+  pipelineCpuMicrosPerEvent: number
+  /** CPU of the raw SDK process per event, µs. */
+  rawSdkCpuMicrosPerEvent: number
+  /** Peak RSS of the pipeline process, MiB. */
+  pipelinePeakRssMb: number
 }
 
-function runChild(script: string, args: string[]): Promise<Record<string, number>> {
+export interface EventHubsBenchOptions {
+  /** Run both producers pinned with `taskset -c <pin>` (e.g. '0'); the peer stays unpinned. */
+  pin?: string
+}
+
+function runChild(script: string, args: string[], pin?: string): Promise<Record<string, number>> {
+  const nodeCmd = [process.execPath, path.join(here, script), ...args]
+  const [cmd, ...argv] = pin !== undefined ? ['taskset', '-c', pin, ...nodeCmd] : nodeCmd
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(here, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.stdout.on('data', (d: Buffer) => (out += d.toString()))
     child.on('error', reject)
@@ -44,16 +57,23 @@ function runChild(script: string, args: string[]): Promise<Record<string, number
 }
 
 /** Runs both measurements against one peer (1 MiB max message size, like Event Hubs Standard). */
-export async function benchEventHubs(): Promise<EventHubsBenchResult> {
+export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-'))
   try {
     const cs = peer.connectionString()
-    const raw = await runChild('eventhubs-yardstick-worker.js', [cs, String(EVENTS), String(DEVICES)])
-    const pipe = await runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dataDir])
+    const raw = await runChild('eventhubs-yardstick-worker.js', [cs, String(EVENTS), String(DEVICES)], opts.pin)
+    const pipe = await runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dataDir], opts.pin)
     const rawSdkEventsPerSec = raw['eventsPerSec']!
     const pipelineEventsPerSec = pipe['eventsPerSec']!
-    return { pipelineEventsPerSec, rawSdkEventsPerSec, ratio: pipelineEventsPerSec / rawSdkEventsPerSec }
+    return {
+      pipelineEventsPerSec,
+      rawSdkEventsPerSec,
+      ratio: pipelineEventsPerSec / rawSdkEventsPerSec,
+      pipelineCpuMicrosPerEvent: pipe['cpuMicrosPerEvent']!,
+      rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!,
+      pipelinePeakRssMb: pipe['peakRssMb']!,
+    }
   } finally {
     await peer.close()
     rmSync(dataDir, { recursive: true, force: true })

@@ -9,6 +9,7 @@ import { GatewayMetrics } from '../gateway/telemetry/metrics.js'
 import { silentLogger } from '../gateway/core/observability.js'
 import { Gateway } from '../gateway/runtime/gateway.js'
 import { sleep } from '../gateway/core/abort.js'
+import { ioDelta, peakRssMb, procIo } from './proc-stats.js'
 
 const DEVICES = 100
 
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const total = devices * Math.ceil(events / devices)
   const metrics = new GatewayMetrics()
   const gateway = new Gateway(config, { log: silentLogger, metrics })
+  const io0 = procIo('self')
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await gateway.start()
@@ -48,17 +50,19 @@ async function main(): Promise<void> {
   while (metrics.snapshot()[field] < total) await sleep(10)
   const seconds = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const io = ioDelta(io0, procIo('self'))
   let rssSettledMb = 0
-  if (scenario === 'backlog') {
-    // Let the forwarder's failed connection attempts settle, then measure after full GCs.
-    await sleep(500)
-    for (let i = 0; i < 3; i++) {
-      globalThis.gc?.()
-      await sleep(100)
-    }
-    rssSettledMb = process.memoryUsage().rss / 2 ** 20
-  }
   const queued = gateway.store.stats().entries
+  let drain: { rssDrainedMb: number; drainSeconds: number } | undefined
+  if (scenario === 'backlog') {
+    rssSettledMb = await settledRssMb()
+    // The same process, with the same history, once with the backlog and once after draining it:
+    // the difference is what the backlog itself costs in memory.
+    process.stdout.write('BACKLOG_READY\n')
+    const d0 = performance.now()
+    while (metrics.snapshot().forwarded < total) await sleep(20)
+    drain = { drainSeconds: (performance.now() - d0) / 1000, rssDrainedMb: await settledRssMb() }
+  }
   await gateway.stop({ forwarderGraceMs: 1000 })
   const result = {
     scenario,
@@ -66,12 +70,26 @@ async function main(): Promise<void> {
     seconds,
     eventsPerSec: total / seconds,
     cpuMicrosPerEvent: (cpu.user + cpu.system) / total,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    // VmHWM, not resourceUsage().maxRSS: that one includes the parent's RSS at spawn (proc-stats.ts).
+    peakRssMb: peakRssMb('self'),
     rssSettledMb,
     queued,
+    ...drain,
+    /** /proc/self/io write_bytes (block layer, LevelDB log + tables) per event, start to done. */
+    writeBytesPerEvent: io.writeBytes / total,
   }
   process.stdout.write(JSON.stringify(result) + '\n')
   process.exit(0)
+}
+
+/** RSS after the forwarder's retries settled and full GCs ran. */
+async function settledRssMb(): Promise<number> {
+  await sleep(500)
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.()
+    await sleep(100)
+  }
+  return process.memoryUsage().rss / 2 ** 20
 }
 
 main().catch((err) => {
