@@ -34,20 +34,43 @@ export interface EventHubsBenchResult {
   rawSdkCpuMicrosPerEvent: number
   /** Peak RSS of the pipeline process, MiB. */
   pipelinePeakRssMb: number
+  /**
+   * Drain of a stored backlog (BACKLOG events queued while the peer was down) through the uplink
+   * once the peer is back: store → forwarder → EventHubsUplink → peer, events/s from the first
+   * event forwarded to the last. This is the Event Hubs path without live ingest competing for
+   * the CPU: what an operator waits for after an outage.
+   */
+  drainEventsPerSec: number
+  /** drain / raw SDK. */
+  drainRatio: number
+  /** CPU of the pipeline process per drained event, µs. */
+  drainCpuMicrosPerEvent: number
+  backlogEvents: number
 }
+
+/** Events queued for the drain measurement. */
+const BACKLOG = 200_000
 
 export interface EventHubsBenchOptions {
   /** Run both producers pinned with `taskset -c <pin>` (e.g. '0'); the peer stays unpinned. */
   pin?: string
 }
 
-function runChild(script: string, args: string[], pin?: string): Promise<Record<string, number>> {
+/**
+ * Runs a compiled bench script in a child process and resolves with the last JSON line it printed.
+ * When the child prints BACKLOG_READY, `onBacklogReady` runs (it brings the peer up).
+ */
+function runChild(script: string, args: string[], pin?: string, onBacklogReady?: () => Promise<void>): Promise<Record<string, number>> {
   const nodeCmd = [process.execPath, path.join(here, script), ...args]
   const [cmd, ...argv] = pin !== undefined ? ['taskset', '-c', pin, ...nodeCmd] : nodeCmd
   return new Promise((resolve, reject) => {
     const child = spawn(cmd!, argv, { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stdout.on('data', (d: Buffer) => {
+      const text = d.toString()
+      if (text.includes('BACKLOG_READY')) void onBacklogReady?.()
+      out += text
+    })
     child.on('error', reject)
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited ${code}`))
@@ -64,6 +87,15 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
     const cs = peer.connectionString()
     const raw = await runChild('eventhubs-yardstick-worker.js', [cs, String(EVENTS), String(DEVICES)], opts.pin)
     const pipe = await runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dataDir], opts.pin)
+    // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
+    const backlogDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-backlog-'))
+    let backlog: Record<string, number>
+    try {
+      await peer.kill()
+      backlog = await runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), backlogDir], opts.pin, () => peer.restart())
+    } finally {
+      rmSync(backlogDir, { recursive: true, force: true })
+    }
     const rawSdkEventsPerSec = raw['eventsPerSec']!
     const pipelineEventsPerSec = pipe['eventsPerSec']!
     return {
@@ -73,6 +105,10 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
       pipelineCpuMicrosPerEvent: pipe['cpuMicrosPerEvent']!,
       rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!,
       pipelinePeakRssMb: pipe['peakRssMb']!,
+      drainEventsPerSec: backlog['drainEventsPerSec']!,
+      drainRatio: backlog['drainEventsPerSec']! / rawSdkEventsPerSec,
+      drainCpuMicrosPerEvent: backlog['drainCpuMicrosPerEvent']!,
+      backlogEvents: backlog['queued']!,
     }
   } finally {
     await peer.close()

@@ -1,7 +1,9 @@
 /**
  * One benchmark scenario in a fresh process (so RSS figures belong to that scenario alone).
  * Usage: node --expose-gc dist/bench/pipeline-worker.js <throughput|backlog> <brokerUrl> <events> <dataDir>
- *    or: node dist/bench/pipeline-worker.js eventhubs <emulatorConnectionString> <events> <dataDir>
+ *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir>
+ * `backlog` and `eventhubs-backlog` fill the store with the uplink's peer down, print BACKLOG_READY,
+ * and then time the drain once the parent brought the peer up.
  * Prints one JSON line with its figures.
  */
 import { gatewayConfigSchema } from '../gateway/config/index.js'
@@ -10,6 +12,9 @@ import { silentLogger } from '../gateway/core/observability.js'
 import { Gateway } from '../gateway/runtime/gateway.js'
 import { sleep } from '../gateway/core/abort.js'
 import { ioDelta, peakRssMb, procIo } from './proc-stats.js'
+import { SimulatorSource } from '../drivers/simulator/simulator-source.js'
+import { simulatorSourceSchema } from '../drivers/simulator/config.js'
+import type { ReadingSink, Source } from '../gateway/core/types.js'
 
 const DEVICES = 100
 
@@ -21,17 +26,41 @@ const DEVICES = 100
  */
 const EVENTHUBS_UPLINK = (connectionString: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode: 'structured', maxEvents: 2000 })
 
+/**
+ * A source that starts its inner source only once `open` resolves. The Event Hubs scenario uses it
+ * so that the pipeline, like the raw SDK yardstick, is timed from a connected link: the SDK's
+ * connect (CBS auth + link attach) is not part of either figure.
+ */
+class GatedSource implements Source {
+  readonly id: string
+  readonly type: string
+  constructor(private readonly inner: Source, private readonly open: Promise<void>) {
+    this.id = inner.id
+    this.type = inner.type
+  }
+  async run(sink: ReadingSink, signal: AbortSignal): Promise<void> {
+    await this.open
+    return this.inner.run(sink, signal)
+  }
+  health(): ReturnType<Source['health']> {
+    return this.inner.health()
+  }
+}
+
 async function main(): Promise<void> {
   const [scenario, url, eventsArg, dataDir] = process.argv.slice(2)
   const events = Number(eventsArg)
   const devices = Math.min(DEVICES, events)
+  const simulator = { type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }
+  const gated = scenario === 'eventhubs'
+  const eventhubs = scenario === 'eventhubs' || scenario === 'eventhubs-backlog'
   const config = gatewayConfigSchema.parse({
     gateway: { id: 'bench', dataDir },
     store: { maxBytes: '2GiB', maxAge: '1d', whenFull: 'drop_oldest' },
     ingest: { maxPending: 10_000, maxChunk: 1000 },
-    sources: [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }],
+    sources: gated ? [] : [simulator],
     uplinks: [
-      scenario === 'eventhubs'
+      eventhubs
         ? EVENTHUBS_UPLINK(url!)
         : // Batch mode: one topic per source, so a batch is not split per device (the events carry their source).
           { type: 'mqtt', id: 'bench', url, protocolVersion: 5, mode: 'batch', topic: 'edge/{gatewayId}/{sourceId}', maxEvents: 500, maxBytes: '256KiB', lingerMs: 5, maxInFlight: 8 },
@@ -41,11 +70,19 @@ async function main(): Promise<void> {
   })
   const total = devices * Math.ceil(events / devices)
   const metrics = new GatewayMetrics()
-  const gateway = new Gateway(config, { log: silentLogger, metrics })
+  let openGate!: () => void
+  const gate = new Promise<void>((resolve) => (openGate = resolve))
+  const extraSources = gated ? [new GatedSource(new SimulatorSource(simulatorSourceSchema.parse(simulator)), gate)] : []
+  const gateway = new Gateway(config, { log: silentLogger, metrics, extraSources })
+  if (gated) {
+    await gateway.start()
+    while (!gateway.health().components.uplinks.every((u) => u.connected)) await sleep(5)
+  }
   const io0 = procIo('self')
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  await gateway.start()
+  if (gated) openGate()
+  else await gateway.start()
   const field = scenario === 'throughput' || scenario === 'eventhubs' ? 'forwarded' : 'ingested'
   while (metrics.snapshot()[field] < total) await sleep(10)
   const seconds = (performance.now() - t0) / 1000
@@ -53,7 +90,21 @@ async function main(): Promise<void> {
   const io = ioDelta(io0, procIo('self'))
   let rssSettledMb = 0
   const queued = gateway.store.stats().entries
-  let drain: { rssDrainedMb: number; drainSeconds: number } | undefined
+  let drain: { rssDrainedMb?: number; drainSeconds: number; drainEventsPerSec?: number; drainCpuMicrosPerEvent?: number } | undefined
+  if (scenario === 'eventhubs-backlog') {
+    // The peer comes up only now (the parent starts it on BACKLOG_READY). The SDK reconnects after
+    // its own backoff, so the drain is timed from the first event forwarded to the last: that is
+    // the uplink's drain rate, not how long a reconnect waits.
+    process.stdout.write('BACKLOG_READY\n')
+    while (metrics.snapshot().forwarded === 0) await sleep(2)
+    const d0 = performance.now()
+    const dCpu0 = process.cpuUsage()
+    const first = metrics.snapshot().forwarded
+    while (metrics.snapshot().forwarded < total) await sleep(2)
+    const dCpu = process.cpuUsage(dCpu0)
+    const drainSeconds = (performance.now() - d0) / 1000
+    drain = { drainSeconds, drainEventsPerSec: (total - first) / drainSeconds, drainCpuMicrosPerEvent: (dCpu.user + dCpu.system) / (total - first) }
+  }
   if (scenario === 'backlog') {
     rssSettledMb = await settledRssMb()
     // The same process, with the same history, once with the backlog and once after draining it:
