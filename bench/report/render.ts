@@ -41,6 +41,7 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['Event Hubs: durable pipeline → local AMQP peer', (c) => n(c.eventhubs.pipelineEventsPerSec), '100,000 events, structured'],
         ['Event Hubs: raw SDK createBatch/sendBatch (yardstick)', (c) => n(c.eventhubs.rawSdkEventsPerSec), '100,000 events, no store'],
         ['Event Hubs: pipeline / raw SDK (best / best; each run)', (c) => `${n(c.eventhubs.ratio, 2)}x; ${perRun(c.ratios.eventhubs)}`, 'target ≥ 0.9x'],
+        ['Event Hubs: drain of a stored backlog (store → uplink → peer, no live ingest)', (c) => `${n(c.eventhubs.drainEventsPerSec)} (${n(c.eventhubs.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, '200,000 events queued while the peer was down; first to last forwarded'],
       ],
     },
     {
@@ -69,6 +70,8 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['  = cores busy at max MQTT throughput', (c) => n((c.mqtt.pipelineEventsPerSec * c.mqtt.cpuMicrosPerEvent) / 1e6, 2), 'rate × CPU per event'],
         [`at ${n(rate)} events/s (default uplink)`, (c) => `${n(c.steady.cpuMicrosPerEvent, 1)} (${n(c.steady.cpuPctOfCore, 1)}% of a core)`, 'includes the simulator and the 20 ms linger timers'],
         ['Event Hubs pipeline at max throughput', (c) => n(c.eventhubs.pipelineCpuMicrosPerEvent, 1), ''],
+        ['Event Hubs raw SDK (yardstick)', (c) => n(c.eventhubs.rawSdkCpuMicrosPerEvent, 1), 'no store, events built beforehand'],
+        ['Event Hubs drain of a stored backlog', (c) => n(c.eventhubs.drainCpuMicrosPerEvent, 1), 'read + send + ack'],
         ['offline ingest (1M backlog)', (c) => n(c.drain.ingestCpuMicrosPerEvent, 1), ''],
         ['drain (1M backlog)', (c) => n(c.drain.drainCpuMicrosPerEvent, 1), ''],
       ],
