@@ -2,8 +2,9 @@
  * A socat pseudo-terminal pair whose two ends appear at link paths the caller chooses:
  *   socat -d -d pty,raw,echo=0,link=DEVICE pty,raw,echo=0,link=GATEWAY
  * The simulated sensor writes to DEVICE; the gateway's serial source opens GATEWAY exactly as it
- * would open /dev/ttyUSB0. Used by `edge-gateway simulate serial` and the demo, which are shipped,
- * so this cannot use test/support/pty-pair.ts (dist/test is not packaged); same socat recipe.
+ * would open /dev/ttyUSB0. Used by `edge-gateway simulate serial` and the demo, which are shipped;
+ * the tests' test/support/pty-pair.ts builds on this module (tests may import product code, never
+ * the other way round: dist/test is not packaged).
  *
  * Lifetime: socat runs under a tiny shell that SIGTERMs it when our end of its stdin pipe closes,
  * so no socat (and no stale link) outlives this process, even after a SIGKILL of it.
@@ -32,9 +33,15 @@ export interface PtyLinkOptions {
   timeoutMs?: number
 }
 
+/**
+ * Runs `socat "$@"` for as long as our end of its stdin pipe is open. When we close it, or when
+ * this process dies in any way (a vitest worker is killed without an 'exit' event), the reader
+ * sees EOF and SIGTERMs socat, so no orphaned socat keeps PTYs and links around. fd 3: an
+ * asynchronous list's stdin is /dev/null in a non-interactive shell (POSIX), so keep a copy.
+ */
 const LIFETIME_WRAPPER = 'exec 3<&0; socat "$@" & pid=$!; (read _ <&3; kill -TERM $pid 2>/dev/null) & wait $pid'
 
-/** True when a `socat` binary runs here. */
+/** True when a `socat` binary runs here. Synchronous, so tests can decide to skip at collection time. */
 export function socatInstalled(): boolean {
   try {
     return spawnSync('socat', ['-V'], { stdio: 'ignore', timeout: 5000 }).status === 0
@@ -129,7 +136,8 @@ function startSocat(a: string, b: string, timeoutMs: number): Promise<ChildProce
         check()
       }
     }
-    const onExit = (code: number | null): void => finish(new Error(`socat exited early (code ${code}): ${stderr.slice(-2000)}`))
+    const onExit = (code: number | null, signal: string | null): void =>
+      finish(new Error(`socat exited early (code ${code}, signal ${signal}): ${stderr.slice(-2000)}`))
     const onError = (err: Error): void => finish(new Error(`socat could not start (${err.message})`))
     child.stderr?.on('data', onData)
     child.once('exit', onExit)

@@ -3,24 +3,17 @@
  * back. The gateway must keep running through all of it, and `run` must never throw.
  */
 import { createRequire } from 'node:module'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RecordingCounters } from '../gateway/core/observability.js'
 import { BleSource, NOT_PERMITTED } from '../drivers/ble/index.js'
 import { bthomeAdvert } from '../firmware-sim/ble-encoders.js'
-import { BINDKEY, RecordingSink, THERMO, bleConfig, recordingLogger, startBle } from './ble-harness.js'
+import { BINDKEY, RecordingSink, THERMO, bleConfig, recordingLogger, startBleForTest } from './ble-harness.js'
 
-type Harness = Awaited<ReturnType<typeof startBle>>
-let h: Harness | undefined
-afterEach(async () => {
-  await h?.stop()
-  h = undefined
-})
-const start = async (...args: Parameters<typeof startBle>) => (h = await startBle(...args))
 const temp = (packetId: number) => bthomeAdvert({ packetId, temperatureC: 20 + packetId })
 
 describe('adapter disappears and comes back', () => {
   it('poweredOff -> disconnected, nothing heard; poweredOn -> scanning again and readings flow', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     t.binding.advertise(temp(1), { address: THERMO })
     await t.sink.waitFor(1)
 
@@ -42,7 +35,7 @@ describe('adapter disappears and comes back', () => {
   })
 
   it('a scan stopped by another program is restarted (with backoff)', async () => {
-    const t = await start({ hciDevice: 1 })
+    const t = await startBleForTest({ hciDevice: 1 })
     t.binding.stopScanningExternally()
     expect(t.source.health()).toEqual({ state: 'disconnected', detail: 'scan on hci1 stopped by another program; restarting' })
     await t.binding.whenScanning()
@@ -50,10 +43,9 @@ describe('adapter disappears and comes back', () => {
   })
 
   it('stop() stops scanning and leaves no noble listeners behind', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     const before = ['stateChange', 'discover', 'scanStop', 'warning'].map((e) => (t.noble as unknown as NodeJS.EventEmitter).listenerCount(e))
     await t.stop()
-    h = undefined
     const after = ['stateChange', 'discover', 'scanStop', 'warning'].map((e) => (t.noble as unknown as NodeJS.EventEmitter).listenerCount(e))
     expect(t.binding.calls.stopScanning).toBe(1)
     expect(after.map((n, i) => before[i] - n)).toEqual([1, 1, 1, 1])
@@ -63,7 +55,7 @@ describe('adapter disappears and comes back', () => {
 
 describe('no permission, no LE, no adapter: unavailable, never a throw', () => {
   it('unauthorized -> unavailable with the capability hint; recovers if the adapter later powers on', async () => {
-    const t = await start({}, { binding: { initialState: 'unauthorized' }, noWait: true })
+    const t = await startBleForTest({}, { binding: { initialState: 'unauthorized' }, noWait: true })
     await t.logger.problem()
     expect(t.source.health()).toEqual({ state: 'unavailable', detail: NOT_PERMITTED })
     expect(NOT_PERMITTED).toBe('not permitted: grant cap_net_raw,cap_net_admin (see FIELD-NOTES)')
@@ -73,19 +65,19 @@ describe('no permission, no LE, no adapter: unavailable, never a throw', () => {
   })
 
   it('unsupported -> unavailable', async () => {
-    const t = await start({ hciDevice: 0 }, { binding: { initialState: 'unsupported' }, noWait: true })
+    const t = await startBleForTest({ hciDevice: 0 }, { binding: { initialState: 'unsupported' }, noWait: true })
     await t.logger.problem()
     expect(t.source.health()).toEqual({ state: 'unavailable', detail: 'Bluetooth hci0 does not support Bluetooth Low Energy' })
   })
 
   it('binding init throws ENODEV (noble turns it into a warning) -> unavailable', async () => {
-    const t = await start({ hciDevice: 3 }, { binding: { failInitWith: 'ENODEV' }, noWait: true })
+    const t = await startBleForTest({ hciDevice: 3 }, { binding: { failInitWith: 'ENODEV' }, noWait: true })
     await t.logger.problem()
     expect(t.source.health()).toEqual({ state: 'unavailable', detail: 'no Bluetooth adapter hci3 (ENODEV)' })
   })
 
   it('an adapter that never reports a state -> unavailable after stateTimeoutMs', async () => {
-    const t = await start({}, { binding: { silent: true }, deps: { stateTimeoutMs: 20 }, noWait: true })
+    const t = await startBleForTest({}, { binding: { silent: true }, deps: { stateTimeoutMs: 20 }, noWait: true })
     await t.logger.problem()
     expect(t.source.health().state).toBe('unavailable')
     expect(t.source.health().detail).toMatch(/^Bluetooth adapter did not report a state within 0.02 s/)

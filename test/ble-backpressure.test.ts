@@ -3,17 +3,9 @@
  * grow. Adverts keep arriving while push waits; the queue stays at `maxQueued`, every dropped
  * reading is counted, and alerts push telemetry out instead of being dropped.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bthomeAdvert } from '../firmware-sim/ble-encoders.js'
-import { BUTTON, startBle } from './ble-harness.js'
-
-type Harness = Awaited<ReturnType<typeof startBle>>
-let h: Harness | undefined
-afterEach(async () => {
-  await h?.stop()
-  h = undefined
-})
-const start = async (...args: Parameters<typeof startBle>) => (h = await startBle(...args))
+import { BUTTON, startBleForTest } from './ble-harness.js'
 
 /** A distinct device per index, so neither the interval nor packet-id dedup interferes. */
 const mac = (i: number) => `02:00:00:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`
@@ -21,7 +13,7 @@ const telemetry = (i: number) => bthomeAdvert({ packetId: i & 0xff, temperatureC
 
 describe('a sink that never resolves push', () => {
   it('keeps the queue at maxQueued and counts queue_full; alerts evict telemetry', async () => {
-    const t = await start({ maxQueued: 10 })
+    const t = await startBleForTest({ maxQueued: 10 })
     t.sink.stall()
     t.binding.advertise(telemetry(0), { address: mac(0) })
     await t.sink.waitForPushes(1) // the push loop now hangs in push() with that reading
@@ -44,7 +36,7 @@ describe('a sink that never resolves push', () => {
   })
 
   it('an alert is dropped (and logged as an error) only when the queue holds nothing but alerts', async () => {
-    const t = await start({ maxQueued: 3 })
+    const t = await startBleForTest({ maxQueued: 3 })
     t.sink.stall()
     t.binding.advertise(telemetry(0), { address: mac(0) })
     await t.sink.waitForPushes(1)
@@ -55,7 +47,7 @@ describe('a sink that never resolves push', () => {
   })
 
   it('memory stays bounded: 20 000 adverts from rotating random addresses', async () => {
-    const t = await start({ maxQueued: 100 })
+    const t = await startBleForTest({ maxQueued: 100 })
     t.sink.stall()
     for (let i = 0; i < 20_000; i++) t.binding.advertise(telemetry(i), { address: mac(i), addressType: 'random' })
     expect(t.source.stats().queued).toBeLessThanOrEqual(100)

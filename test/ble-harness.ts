@@ -2,7 +2,9 @@
  * Shared setup for the BLE tests: real noble (lib/noble.js) over the SimulatedBleBinding, a real
  * BleSource, a sink that records (or stalls), a logger that records. Nothing here sleeps: tests
  * await the binding's scan start, the sink's n-th reading, or the logger's next problem line.
+ * Lives in test/, not test/support, because startBleForTest registers a vitest hook.
  */
+import { onTestFinished } from 'vitest'
 import type { AppendOutcome, IngestReceipt, Reading, ReadingSink } from '../gateway/core/types.js'
 import { RecordingCounters, type Logger } from '../gateway/core/observability.js'
 import { BleSource, bleSourceSchema, type BleSourceConfig, type BleSourceDeps } from '../drivers/ble/index.js'
@@ -113,4 +115,16 @@ export async function startBle(over: BleConfigInput = {}, opts: StartOptions = {
     await done
   }
   return { binding, noble, counters, logger, source, sink, ac, done, stop, rejected: (reason: string) => counters.get('ble1', reason) }
+}
+
+export type BleHarness = Awaited<ReturnType<typeof startBle>>
+
+/**
+ * startBle inside a test: the harness is stopped when the test finishes, passed or failed, so no
+ * scan loop or noble listener outlives it. A test may also stop it itself (stop is idempotent).
+ */
+export async function startBleForTest(over: BleConfigInput = {}, opts: StartOptions = {}): Promise<BleHarness> {
+  const harness = await startBle(over, opts)
+  onTestFinished(() => harness.stop())
+  return harness
 }

@@ -4,26 +4,19 @@
  * "Nothing stored" is proven by sending a valid marker advert afterwards and awaiting it: the
  * queue is FIFO per class, so anything the bad advert produced would have arrived first.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hexBuf } from '../drivers/decoders/testing/vectors.js'
 import { ADV_IND } from '../firmware-sim/ble-advertiser.js'
 import { atcAdvert, atcScanResponse, bthomeAdvert, flagsAd, ibeaconAdvert, manufacturerAd, ruuviAdvert, serviceData16Ad } from '../firmware-sim/ble-encoders.js'
-import { BEACON, BINDKEY, BUTTON, RUUVI, STRANGER, THERMO, manualClock, startBle } from './ble-harness.js'
+import { BEACON, BINDKEY, BUTTON, RUUVI, STRANGER, THERMO, manualClock, startBleForTest } from './ble-harness.js'
 
-type Harness = Awaited<ReturnType<typeof startBle>>
-let h: Harness | undefined
-afterEach(async () => {
-  await h?.stop()
-  h = undefined
-})
-const start = async (...args: Parameters<typeof startBle>) => (h = await startBle(...args))
 const id = (mac: string) => mac.replace(/:/g, '')
 const marker = (n: number) => bthomeAdvert({ packetId: n, temperatureC: 20 })
 const MARKER = 'f0:00:00:00:00:01'
 
 describe('each family becomes readings', () => {
   it('BTHome plain: one environment reading with units, packet id and rssi', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     expect(t.source.health()).toEqual({ state: 'running', detail: 'scanning on adapter' })
     expect(t.binding.calls.startScanning).toEqual([{ serviceUuids: [], allowDuplicates: true }])
     t.binding.advertise(bthomeAdvert({ packetId: 1, batteryPct: 87, temperatureC: 21.5, humidityPct: 40.5 }), { address: THERMO, rssi: -71 })
@@ -38,7 +31,7 @@ describe('each family becomes readings', () => {
   })
 
   it('BTHome encrypted with the configured bindkey (config MAC in upper case)', async () => {
-    const t = await start({ bindkeys: { [THERMO.toUpperCase()]: BINDKEY } })
+    const t = await startBleForTest({ bindkeys: { [THERMO.toUpperCase()]: BINDKEY } })
     const advert = bthomeAdvert({ packetId: 9, temperatureC: 25.06, humidityPct: 50.55 }, { encrypt: { bindkey: hexBuf(BINDKEY), counter: 1, mac: THERMO } })
     t.binding.advertise(advert, { address: THERMO })
     const [r] = await t.sink.waitFor(1)
@@ -46,7 +39,7 @@ describe('each family becomes readings', () => {
   })
 
   it('Ruuvi RAWv2: pressure in hPa, "not available" fields omitted', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     t.binding.advertise(ruuviAdvert({ temperatureC: 24.3, humidityPct: 53.49, pressurePa: 100044, batteryMv: 2977, txPowerDbm: 4, movementCounter: 66, measurementSequence: 205, mac: RUUVI }), {
       address: RUUVI,
     })
@@ -68,7 +61,7 @@ describe('each family becomes readings', () => {
   })
 
   it('ATC1441 and pvvx, with the name in a scan response of a connectable advert', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     const f = { mac: THERMO, temperatureC: 22.1, humidityPct: 45, batteryPct: 77, batteryMv: 2900, frameCounter: 3 }
     t.binding.advertise(atcAdvert(f), { address: THERMO, pduType: ADV_IND, scanResponse: atcScanResponse(THERMO) })
     t.binding.advertise(atcAdvert({ ...f, address: undefined, mac: RUUVI, temperatureC: -5.37 } as typeof f, 'pvvx'), { address: RUUVI })
@@ -78,7 +71,7 @@ describe('each family becomes readings', () => {
   })
 
   it('iBeacon: beacon.ibeacon with UUID, major, minor, measured power', async () => {
-    const t = await start()
+    const t = await startBleForTest()
     t.binding.advertise(ibeaconAdvert({ uuid: 'fda50693-a4e2-4fb1-afcf-c6eb07647825', major: 10, minor: 20, txPowerDbm: -59 }), { address: BEACON, rssi: -80 })
     const [r] = await t.sink.waitFor(1)
     expect(r).toEqual({
@@ -93,7 +86,7 @@ describe('each family becomes readings', () => {
 
 describe('allow-list', () => {
   it('passes listed MACs (any case) and name patterns, ignores the rest without counting them as bad input', async () => {
-    const t = await start({ allow: [{ mac: THERMO.toUpperCase() }, { name: 'ATC_*' }] })
+    const t = await startBleForTest({ allow: [{ mac: THERMO.toUpperCase() }, { name: 'ATC_*' }] })
     const f = { mac: STRANGER, temperatureC: 1, humidityPct: 1, batteryPct: 1, batteryMv: 1, frameCounter: 1 }
     t.binding.advertise(bthomeAdvert({ packetId: 1, temperatureC: 20 }), { address: STRANGER })
     t.binding.advertise(atcAdvert(f), { address: STRANGER, pduType: ADV_IND, scanResponse: atcScanResponse(STRANGER) })
@@ -111,7 +104,7 @@ describe('allow-list', () => {
 describe('per-device minimum interval', () => {
   it('forwards the first advert per interval, counts the rest rate_limited, per device', async () => {
     const clock = manualClock(1000)
-    const t = await start({ minIntervalMs: '10s' }, { deps: { now: clock.now } })
+    const t = await startBleForTest({ minIntervalMs: '10s' }, { deps: { now: clock.now } })
     for (let i = 1; i <= 5; i++) t.binding.advertise(bthomeAdvert({ packetId: i, temperatureC: 20 + i }), { address: THERMO })
     t.binding.advertise(ruuviAdvert({ temperatureC: 5 }), { address: RUUVI })
     expect(t.rejected('rate_limited')).toBe(4)
@@ -130,7 +123,7 @@ describe('per-device minimum interval', () => {
 
   it('a BTHome button press is an alert and bypasses the interval; so do trigger-based adverts', async () => {
     const clock = manualClock()
-    const t = await start({ minIntervalMs: 60_000 }, { deps: { now: clock.now } })
+    const t = await startBleForTest({ minIntervalMs: 60_000 }, { deps: { now: clock.now } })
     t.binding.advertise(bthomeAdvert({ packetId: 1, batteryPct: 90 }), { address: BUTTON })
     t.binding.advertise(bthomeAdvert({ packetId: 2, batteryPct: 90, button: 'press' }), { address: BUTTON })
     t.binding.advertise(bthomeAdvert({ packetId: 3, batteryPct: 90, button: 'double_press' }), { address: BUTTON })
@@ -151,7 +144,7 @@ describe('per-device minimum interval', () => {
 describe('bad adverts are counted and logged rate-limited; valid traffic keeps flowing', () => {
   it('wrong bindkey -> bad_mic, nothing stored; missing key and downgrade are refused too', async () => {
     const wrongKey = hexBuf('814aac74c4f17b6c1581e1ab87816b99')
-    const t = await start({ bindkeys: { [THERMO]: BINDKEY } })
+    const t = await startBleForTest({ bindkeys: { [THERMO]: BINDKEY } })
     t.binding.advertise(bthomeAdvert({ packetId: 1, temperatureC: 20 }, { encrypt: { bindkey: wrongKey, counter: 1, mac: THERMO } }), { address: THERMO })
     t.binding.advertise(bthomeAdvert({ packetId: 2, temperatureC: 20 }, { encrypt: { bindkey: wrongKey, counter: 2, mac: BUTTON } }), { address: BUTTON })
     t.binding.advertise(bthomeAdvert({ packetId: 3, temperatureC: 20 }), { address: THERMO })
@@ -165,7 +158,7 @@ describe('bad adverts are counted and logged rate-limited; valid traffic keeps f
   })
 
   it('truncated, unknown object id, replayed packet id and counter, oversize, unknown family', async () => {
-    const t = await start({ bindkeys: { [BUTTON]: BINDKEY } })
+    const t = await startBleForTest({ bindkeys: { [BUTTON]: BINDKEY } })
     const ok = (n: number) => t.binding.advertise(bthomeAdvert({ packetId: n, temperatureC: 20 + n }), { address: THERMO })
     const enc = (counter: number, packetId: number) =>
       bthomeAdvert({ packetId, button: 'press' }, { encrypt: { bindkey: hexBuf(BINDKEY), counter, mac: BUTTON } })
@@ -203,7 +196,7 @@ describe('bad adverts are counted and logged rate-limited; valid traffic keeps f
 
   it('logs one line per reason per 10 s, then one with the suppressed count', async () => {
     const clock = manualClock()
-    const t = await start({}, { deps: { now: clock.now } })
+    const t = await startBleForTest({}, { deps: { now: clock.now } })
     const bad = Buffer.concat([flagsAd(), serviceData16Ad(0xfcd2, Buffer.from([0x40, 0x02, 0xc4]))])
     for (let i = 0; i < 50; i++) t.binding.advertise(bad, { address: THERMO })
     clock.t += 10_000
@@ -214,7 +207,7 @@ describe('bad adverts are counted and logged rate-limited; valid traffic keeps f
   })
 
   it('raw: undecodable adverts from allowed devices become ble.raw readings (base64)', async () => {
-    const t = await start({ raw: true, allow: [{ mac: STRANGER }] })
+    const t = await startBleForTest({ raw: true, allow: [{ mac: STRANGER }] })
     t.binding.advertise(Buffer.concat([flagsAd(), manufacturerAd(0x1234, Buffer.from('hello'))]), { address: STRANGER })
     t.binding.advertise(Buffer.concat([flagsAd(), manufacturerAd(0x1234, Buffer.from('hello'))]), { address: MARKER })
     const [r] = await t.sink.waitFor(1)

@@ -4,18 +4,16 @@
  * this test process and keeps what it accepted across the gateway's lives; counted there from
  * source + sequence, nothing is lost. dist/ is built by the vitest globalSetup.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from './support/mosquitto.js'
 import { startEventHubsPeer } from './support/eventhubs-peer.js'
-import { distinctPairs, ehVerdict, maxSequences } from './support/eh-verdict.js'
+import { cloudEventsOf, distinctPairs, ehVerdict, maxSequences } from './support/eh-verdict.js'
+import { spawnGateway, waitUntilDoneAndDrained } from './support/gateway-process.js'
+import { noGapsBelowMax } from './support/sequence-verdict.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const BIN = path.join(ROOT, 'bin/edge-gateway.js')
 const DEVICES = 4
 const COUNT = 1500
 const MAX_EVENTS = 50
@@ -44,14 +42,6 @@ log:
 `
 }
 
-function startGateway(configPath: string): ChildProcess {
-  return spawn(process.execPath, [BIN, 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] })
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())))
-}
-
 describe('gateway process with an Event Hubs uplink killed with SIGKILL under load', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-eh-crash-'))
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -65,14 +55,11 @@ describe('gateway process with an Event Hubs uplink killed with SIGKILL under lo
 
     try {
       for (const killAfter of [800, 2500]) {
-        const child = startGateway(configPath)
-        let stderr = ''
-        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+        const gateway = spawnGateway(configPath)
         await peer.waitUntil(() => distinct() >= killAfter, 30_000).catch((err: Error) => {
-          throw new Error(`${err.message}; gateway stderr: ${stderr}`)
+          throw new Error(`${err.message}; gateway stderr: ${gateway.stderr()}`)
         })
-        child.kill('SIGKILL')
-        await exited(child)
+        await gateway.kill('SIGKILL')
       }
       expect(peer.stats().connections).toBeGreaterThanOrEqual(2)
 
@@ -80,15 +67,11 @@ describe('gateway process with an Event Hubs uplink killed with SIGKILL under lo
       // sequences continuing from the store. Wait (via the admin endpoint) until it is done and
       // its queue is empty, then stop it cleanly.
       const before = maxSequences(peer.received())
-      const last = startGateway(configPath)
-      let stderr = ''
-      last.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
-      await pollAdmin(adminPort, (health, metrics) =>
-        health.components?.sources?.[0]?.state === 'done' && /edge_gateway_queue_depth\{uplink="eh"\} 0\b/.test(metrics))
-      await peer.waitUntil(() => distinct() >= sumOf(maxSequences(peer.received())), 10_000)
-      last.kill('SIGTERM')
-      await exited(last)
-      expect(last.exitCode, stderr).toBe(0)
+      const last = spawnGateway(configPath)
+      await waitUntilDoneAndDrained(adminPort, 'eh')
+      await peer.waitUntil(() => noGapsBelowMax(cloudEventsOf(peer.received())), 10_000)
+      await last.kill('SIGTERM')
+      expect(last.child.exitCode, last.stderr()).toBe(0)
 
       // Contiguity per source: sequences 1..max all present (lost = 0). Duplicates are allowed
       // (at-least-once: what was accepted but not yet acked at a kill is resent), bounded by
@@ -113,27 +96,3 @@ describe('gateway process with an Event Hubs uplink killed with SIGKILL under lo
     }
   })
 })
-
-function sumOf(m: Map<string, number>): number {
-  return [...m.values()].reduce((a, b) => a + b, 0)
-}
-
-interface HealthJson {
-  components?: { sources?: Array<{ state?: string }> }
-}
-
-/** Polls the child's admin endpoint (an external process: no event to await) until `ok` holds. */
-async function pollAdmin(port: number, ok: (health: HealthJson, metrics: string) => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as HealthJson
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
-      if (ok(health, metrics)) return
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('gateway did not finish in time')
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}

@@ -4,26 +4,18 @@
  * which shape (both CloudEvents AMQP binding modes), within which size, judged from source +
  * sequence; and an event too large for the hub is dead-lettered alone while the rest flows.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
-import { expectedFromSimulator, startTestGateway, until, type TestGateway } from './support/gateway-harness.js'
+import { describe, expect, it } from 'vitest'
+import { expectedFromSimulator, until } from './support/gateway-harness.js'
 import { distinctPairs, ehVerdict } from './support/eh-verdict.js'
+import { startPeerForTest, startTestGatewayForTest } from './per-test-resources.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MAX_MESSAGE_SIZE = 8 * 1024
 
-let peer: EventHubsPeer | undefined
-let gw: TestGateway | undefined
-
-afterEach(async () => {
-  await gw?.dispose()
-  await peer?.close()
-  gw = peer = undefined
-})
-
+/** A peer and a gateway forwarding `sources` to it, both gone after the test. */
 async function start(mode: 'binary' | 'structured', sources: unknown[], uplink: Record<string, unknown> = {}) {
-  peer = await startEventHubsPeer({ maxMessageSize: MAX_MESSAGE_SIZE })
-  gw = await startTestGateway({
+  const peer = await startPeerForTest({ maxMessageSize: MAX_MESSAGE_SIZE })
+  const gw = await startTestGatewayForTest({
     gatewayId: `gw-eh-${mode}`,
     sources,
     uplinks: [{ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), mode, ...uplink }],

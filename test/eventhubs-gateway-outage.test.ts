@@ -9,27 +9,19 @@
  * still being retried by the SDK; the uplink now serialises each partition key across concurrent
  * sends (gateway/uplink/eventhubs/key-order.ts), so `reordered` must be 0, not just restorable.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
-import { expectedFromSimulator, startTestGateway, until, type TestGateway } from './support/gateway-harness.js'
+import { describe, expect, it } from 'vitest'
+import { expectedFromSimulator, until } from './support/gateway-harness.js'
 import { distinctPairs, ehVerdict } from './support/eh-verdict.js'
 import { sample } from './support/prom-text.js'
+import { startPeerForTest, startTestGatewayForTest } from './per-test-resources.js'
 
 const MAX_IN_FLIGHT = 4
 const MAX_EVENTS = 100
 
-let peer: EventHubsPeer | undefined
-let gw: TestGateway | undefined
-
-afterEach(async () => {
-  await gw?.dispose()
-  await peer?.close()
-  gw = peer = undefined
-})
-
+/** A peer and a gateway forwarding a simulator to it, both gone after the test. */
 async function start(devices: number, count: number, intervalMs: number) {
-  peer = await startEventHubsPeer({ maxMessageSize: 64 * 1024 })
-  gw = await startTestGateway({
+  const peer = await startPeerForTest({ maxMessageSize: 64 * 1024 })
+  const gw = await startTestGatewayForTest({
     sources: [{ type: 'simulator', id: 'sim', devices, intervalMs, count }],
     uplinks: [{
       type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(),

@@ -4,37 +4,23 @@
  * everything meanwhile (completeness, not timing), the store keeps what MQTT has not confirmed
  * (space is freed only when BOTH acked), and after recovery both peers have every event.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { requireMosquitto, startMosquitto, type MosquittoHandle } from './support/mosquitto.js'
-import { collectEvents, type Collector } from './support/collector.js'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
-import { expectedFromSimulator, startTestGateway, until, type TestGateway } from './support/gateway-harness.js'
+import { describe, expect, it } from 'vitest'
+import { requireMosquitto } from './support/mosquitto.js'
+import { expectedFromSimulator, until } from './support/gateway-harness.js'
 import { distinctPairs, ehVerdict } from './support/eh-verdict.js'
 import { sample } from './support/prom-text.js'
+import { startOutageBrokerForTest, startPeerForTest, startTestGatewayForTest } from './per-test-resources.js'
 
 const hasMosquitto = requireMosquitto()
 
 describe.skipIf(!hasMosquitto)('gateway with Event Hubs and MQTT uplinks', () => {
-  let broker: MosquittoHandle | undefined
-  let col: Collector | undefined
-  let peer: EventHubsPeer | undefined
-  let gw: TestGateway | undefined
-  afterEach(async () => {
-    await gw?.dispose()
-    await col?.close()
-    await broker?.stop()
-    await peer?.close()
-    gw = col = broker = peer = undefined
-  })
-
   it('MQTT down under load: Event Hubs gets everything meanwhile; both complete after; space freed only when both acked', { timeout: 60_000 }, async () => {
-    peer = await startEventHubsPeer()
-    broker = await startMosquitto({ persistence: true })
-    col = await collectEvents(broker.url, 'edge/#', { protocolVersion: 5, persistentSession: true, clientId: 'two-uplinks-collector' })
+    const peer = await startPeerForTest()
+    const { broker, col } = await startOutageBrokerForTest('two-uplinks-collector')
     const devices = 4
     const count = 800
     const total = devices * count
-    gw = await startTestGateway({
+    const gw = await startTestGatewayForTest({
       sources: [{ type: 'simulator', id: 'sim', devices, intervalMs: 3, count }],
       uplinks: [
         { type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), maxEvents: 100, maxInFlight: 4 },
@@ -50,7 +36,7 @@ describe.skipIf(!hasMosquitto)('gateway with Event Hubs and MQTT uplinks', () =>
     expect(atStop).toBeLessThan(total - 1000) // a real share of the load is produced during the outage
     // Everything the simulator produces while MQTT is down reaches Event Hubs, with MQTT still down.
     await gateway.sourcesDone()
-    await peer.waitUntil(() => distinctPairs(peer!.received()) >= total, 30_000)
+    await peer.waitUntil(() => distinctPairs(peer.received()) >= total, 30_000)
     expect(ehVerdict(peer.received(), expected)).toMatchObject({ delivered: total, lost: 0, reordered: 0, unexpected: 0 })
     await until(() => gateway.store.stats().perUplink.eh!.depth === 0, 'eh acked everything')
     const whileDown = gateway.store.stats()

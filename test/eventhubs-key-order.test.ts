@@ -4,39 +4,25 @@
  * device overtook an earlier one: when the earlier needed several AMQP batches for the key, or
  * when the SDK retried it after ServerBusy while the later went straight through.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UplinkError } from '../gateway/core/errors.js'
-import type { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
 import { KeyOrder } from '../gateway/uplink/eventhubs/key-order.js'
 import { buildEntries } from './support/eh-entries.js'
-import { isAscending, never, sequencesByKey, uplinkFor } from './support/eh-uplink-harness.js'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
-
-let peer: EventHubsPeer | undefined
-let uplink: EventHubsUplink | undefined
-
-afterEach(async () => {
-  await uplink?.stop()
-  await peer?.close()
-  uplink = peer = undefined
-})
+import { isAscending, never, sequencesByKey } from './support/eh-uplink-harness.js'
+import { startPeerWithUplinkForTest } from './per-test-resources.js'
 
 describe('EventHubsUplink: order per key across concurrent sends', () => {
   it('a later send of a device waits for the earlier one, even when that needs several AMQP batches', async () => {
-    peer = await startEventHubsPeer({ maxMessageSize: 4096 })
-    uplink = uplinkFor(peer)
-    await uplink.start()
+    const { peer, uplink } = await startPeerWithUplinkForTest({ maxMessageSize: 4096 })
     const all = buildEntries(240, 2) // ~10 events per 4 KiB batch: 6 AMQP batches per key and send
-    const sends = [all.slice(0, 120), all.slice(120)].map((batch) => uplink!.send(batch, never))
+    const sends = [all.slice(0, 120), all.slice(120)].map((batch) => uplink.send(batch, never))
     await Promise.all(sends)
     expect(peer.received()).toHaveLength(240)
     for (const seqs of sequencesByKey(peer.received()).values()) expect(isAscending(seqs)).toBe(true)
   })
 
   it('when the earlier send of a key fails, the later one fails too without sending that key', async () => {
-    peer = await startEventHubsPeer()
-    uplink = uplinkFor(peer)
-    await uplink.start()
+    const { peer, uplink } = await startPeerWithUplinkForTest()
     const all = buildEntries(20, 1)
     peer.rejectWithServerBusy(3) // the first delivery and both SDK retries of it
     const first = uplink.send(all.slice(0, 10), never).catch((e: unknown) => e)

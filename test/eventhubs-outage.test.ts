@@ -3,28 +3,15 @@
  * the peer dying and coming back, refused credentials, a hung service, stop and cancel.
  * Lost must be 0 every time; duplicates are allowed (at-least-once).
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { UplinkError } from '../gateway/core/errors.js'
-import type { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
 import { buildEntries } from './support/eh-entries.js'
-import { never, sendUntilConfirmed, uplinkFor } from './support/eh-uplink-harness.js'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
+import { never, sendUntilConfirmed } from './support/eh-uplink-harness.js'
+import type { EventHubsPeer } from './support/eventhubs-peer.js'
+import { startPeerForTest, startPeerWithUplinkForTest, startUplinkForTest } from './per-test-resources.js'
 
-let peer: EventHubsPeer | undefined
-let uplink: EventHubsUplink | undefined
-
-afterEach(async () => {
-  await uplink?.stop()
-  await peer?.close()
-  uplink = peer = undefined
-})
-
-async function setup(overrides: Record<string, unknown> = {}) {
-  peer = await startEventHubsPeer()
-  uplink = uplinkFor(peer, overrides)
-  await uplink.start()
-  return { peer, uplink }
-}
+/** A fresh peer with a started uplink (`overrides` on the uplink config), both gone after the test. */
+const setup = (overrides: Record<string, unknown> = {}) => startPeerWithUplinkForTest({}, overrides)
 
 function receivedIds(p: EventHubsPeer): Set<string | undefined> {
   return new Set(p.received().map((e) => e.messageId))
@@ -93,10 +80,9 @@ describe('EventHubsUplink outages', () => {
   })
 
   it('refused credentials: retriable with a slow wait, health says unauthorized, recovers after the fix', async () => {
-    peer = await startEventHubsPeer()
+    const peer = await startPeerForTest()
     peer.setAuthorized(false)
-    uplink = uplinkFor(peer, { retryMaxMs: 45_000 })
-    await uplink.start()
+    const uplink = await startUplinkForTest(peer, { retryMaxMs: 45_000 })
     const entries = buildEntries(3, 1)
     const err = await rejection(uplink.send(entries, never))
     expect(err).toMatchObject({ reason: 'unauthorized', retriable: true, retryAfterMs: 45_000 })
@@ -111,9 +97,8 @@ describe('EventHubsUplink outages', () => {
   })
 
   it('a wrong hub name is retriable with a slow wait (a config fix must not cost the queue)', async () => {
-    peer = await startEventHubsPeer()
-    uplink = uplinkFor(peer, { connectionString: peer.connectionString('no-such-hub'), retryMaxMs: 20_000 })
-    await uplink.start()
+    const peer = await startPeerForTest()
+    const uplink = await startUplinkForTest(peer, { connectionString: peer.connectionString('no-such-hub'), retryMaxMs: 20_000 })
     const err = await rejection(uplink.send(buildEntries(2, 1), never))
     expect(err).toMatchObject({ reason: 'entity_not_found', retriable: true, retryAfterMs: 20_000 })
     expect(uplink.health().detail).toMatch(/^entity_not_found/)

@@ -2,31 +2,14 @@
  * The real @azure/event-hubs producer against the local AMQP peer (UseDevelopmentEmulator=true):
  * what arrives, in which shape, in which order, and within which size.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import type { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
+import { describe, expect, it } from 'vitest'
 import { buildEntries, buildEntry } from './support/eh-entries.js'
-import { isAscending, never, sequencesByKey, uplinkFor } from './support/eh-uplink-harness.js'
-import { startEventHubsPeer, type EventHubsPeer } from './support/eventhubs-peer.js'
-
-let peer: EventHubsPeer | undefined
-let uplink: EventHubsUplink | undefined
-
-afterEach(async () => {
-  await uplink?.stop()
-  await peer?.close()
-  uplink = peer = undefined
-})
-
-async function setup(peerOpts: Parameters<typeof startEventHubsPeer>[0] = {}, overrides: Record<string, unknown> = {}) {
-  peer = await startEventHubsPeer(peerOpts)
-  uplink = uplinkFor(peer, overrides)
-  await uplink.start()
-  return { peer, uplink }
-}
+import { isAscending, never, sequencesByKey } from './support/eh-uplink-harness.js'
+import { startPeerWithUplinkForTest } from './per-test-resources.js'
 
 describe('EventHubsUplink with the real SDK', () => {
   it('binary mode: partition key, message_id, content type, cloudEvents_ properties, data as body', async () => {
-    const { peer, uplink } = await setup()
+    const { peer, uplink } = await startPeerWithUplinkForTest()
     const entries = buildEntries(30, 3)
     expect(await uplink.send(entries, never)).toEqual({ rejected: [] })
 
@@ -54,7 +37,7 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('structured mode: the stored JSON with application/cloudevents+json', async () => {
-    const { peer, uplink } = await setup({}, { mode: 'structured' })
+    const { peer, uplink } = await startPeerWithUplinkForTest({}, { mode: 'structured' })
     const entries = buildEntries(10, 2)
     await uplink.send(entries, never)
     const got = peer.received()
@@ -69,13 +52,13 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('renders the partition key template', async () => {
-    const { peer, uplink } = await setup({}, { partitionKey: '{gatewayId}-{deviceId}' })
+    const { peer, uplink } = await startPeerWithUplinkForTest({}, { partitionKey: '{gatewayId}-{deviceId}' })
     await uplink.send(buildEntries(4, 2), never)
     expect(new Set(peer.received().map((e) => e.partitionKey))).toEqual(new Set(['gw-dev-0', 'gw-dev-1']))
   })
 
   it('never exceeds the max_message_size the link advertised, and keeps per-device order', async () => {
-    const { peer, uplink } = await setup({ maxMessageSize: 4096 })
+    const { peer, uplink } = await startPeerWithUplinkForTest({ maxMessageSize: 4096 })
     const entries = buildEntries(200, 3)
     expect(await uplink.send(entries, never)).toEqual({ rejected: [] })
     const batches = peer.batches()
@@ -89,7 +72,7 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('rejects a single event that does not fit an empty batch, and sends the rest', async () => {
-    const { peer, uplink } = await setup({ maxMessageSize: 4096 })
+    const { peer, uplink } = await startPeerWithUplinkForTest({ maxMessageSize: 4096 })
     const entries = buildEntries(10, 1)
     const huge = buildEntry({ device: 0, sequence: 11, padChars: 8192 })
     const batch = [...entries.slice(0, 5), huge, ...entries.slice(5)]
@@ -100,7 +83,7 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('splits a batch the service refuses as too large (limit below the advertised one)', async () => {
-    const { peer, uplink } = await setup({ maxMessageSize: 64 * 1024 })
+    const { peer, uplink } = await startPeerWithUplinkForTest({ maxMessageSize: 64 * 1024 })
     await uplink.send([buildEntry({ device: 5 })], never) // the link is attached with 64 KiB now
     peer.setMaxMessageSize(2048)
     const entries = buildEntries(40, 1)
@@ -113,7 +96,7 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('returns an entry that is not a CloudEvent object as rejected (invalid_event), not the batch', async () => {
-    const { peer, uplink } = await setup()
+    const { peer, uplink } = await startPeerWithUplinkForTest()
     const good = buildEntries(3, 1)
     const bad = { ...buildEntry({ device: 1 }), json: '"not an object"' }
     const { rejected } = await uplink.send([good[0]!, bad, good[1]!, good[2]!], never)
@@ -122,7 +105,7 @@ describe('EventHubsUplink with the real SDK', () => {
   })
 
   it('exposes limits for the forwarder', async () => {
-    const { uplink } = await setup({}, { maxEvents: 100, lingerMs: 10, maxInFlight: 2 })
+    const { uplink } = await startPeerWithUplinkForTest({}, { maxEvents: 100, lingerMs: 10, maxInFlight: 2 })
     expect(uplink.limits).toEqual({ maxEvents: 100, maxBytes: 1024 * 1024, lingerMs: 10, maxInFlight: 2 })
     expect(uplink.type).toBe('eventhubs')
   })

@@ -3,31 +3,22 @@
  * restarted. Counted at a persistent-session subscriber from source + sequence: nothing lost, the
  * backlog drains, duplicates bounded by the in-flight window, order per device kept.
  */
-import { afterEach, describe, expect, it } from 'vitest'
-import { requireMosquitto, startMosquitto, type MosquittoHandle } from './support/mosquitto.js'
-import { collectEvents, type Collector } from './support/collector.js'
-import { expectedFromSimulator, startTestGateway, until, type TestGateway } from './support/gateway-harness.js'
+import { describe, expect, it } from 'vitest'
+import { requireMosquitto } from './support/mosquitto.js'
+import { expectedFromSimulator, until } from './support/gateway-harness.js'
+import { distinctPairs } from './support/sequence-verdict.js'
+import { startOutageBrokerForTest, startTestGatewayForTest } from './per-test-resources.js'
 
 const hasMosquitto = requireMosquitto()
 
 describe.skipIf(!hasMosquitto)('broker outage under load', () => {
-  let broker: MosquittoHandle | undefined
-  let col: Collector | undefined
-  let gw: TestGateway | undefined
-  afterEach(async () => {
-    await gw?.dispose()
-    await col?.close()
-    await broker?.stop()
-  })
-
   it('loses nothing when Mosquitto is down for several seconds, and drains the backlog after', async () => {
-    broker = await startMosquitto({ persistence: true })
-    col = await collectEvents(broker.url, 'edge/#', { protocolVersion: 5, persistentSession: true, clientId: 'outage-collector' })
+    const { broker, col } = await startOutageBrokerForTest('outage-collector')
     const devices = 5
     const count = 1200
     const maxInFlight = 4
     const maxEvents = 50
-    gw = await startTestGateway({
+    const gw = await startTestGatewayForTest({
       sources: [{ type: 'simulator', id: 'sim', devices, intervalMs: 2, count }],
       uplinks: [{ type: 'mqtt', id: 'up', url: broker.url, maxInFlight, maxEvents, reconnectMaxMs: 1000 }],
     })
@@ -43,13 +34,13 @@ describe.skipIf(!hasMosquitto)('broker outage under load', () => {
 
     await broker.restart()
     const total = devices * count
-    await col.waitFor((c) => new Set(c.events.map((e) => `${e.source}#${e.sequence}`)).size >= total, 60_000)
+    await col.waitFor((c) => distinctPairs(c.events) >= total, 60_000)
     const verdict = col.verdict(expectedFromSimulator('gw-test', 'sim', devices, count))
     expect(verdict.lost).toBe(0)
     expect(verdict.delivered).toBe(total)
     expect(verdict.reordered).toBe(0)
     expect(verdict.duplicated).toBeLessThanOrEqual(maxInFlight * maxEvents)
-    await until(() => gw!.gateway.store.stats().perUplink.up!.depth === 0, 'backlog drained')
+    await until(() => gw.gateway.store.stats().perUplink.up!.depth === 0, 'backlog drained')
     expect(metrics.snapshot().sendRetries).toBeGreaterThan(0)
   })
 })

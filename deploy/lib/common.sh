@@ -61,6 +61,9 @@ die() {
   printf '%s: error: %s\n' "$PROG" "$*" >&2
   exit 1
 }
+# --help of every script: its header comment (line 2 up to `set -euo`), so the help text and the
+# script's own documentation cannot drift apart.
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 # The path as seen by this script: under $DESTDIR.
 r() { printf '%s%s' "$DESTDIR" "$1"; }

@@ -12,31 +12,8 @@
  * Readings leave alerts first, then telemetry, each class in arrival order.
  */
 import type { Reading } from '../../gateway/core/types.js'
-
-/** Fixed-capacity FIFO ring: O(1) push/shift, no reallocation while the source runs. */
-class Ring<T> {
-  private readonly slots: Array<T | undefined>
-  private head = 0
-  size = 0
-
-  constructor(capacity: number) {
-    this.slots = new Array<T | undefined>(capacity)
-  }
-
-  push(item: T): void {
-    this.slots[(this.head + this.size) % this.slots.length] = item
-    this.size++
-  }
-
-  shift(): T | undefined {
-    if (this.size === 0) return undefined
-    const item = this.slots[this.head]
-    this.slots[this.head] = undefined // let the reading be collected
-    this.head = (this.head + 1) % this.slots.length
-    this.size--
-    return item
-  }
-}
+import { BoundedQueue } from '../shared/bounded-queue.js'
+import { ConsumerWakeup } from '../shared/consumer-wakeup.js'
 
 /** What {@link ReadingQueue.offer} did. */
 export interface OfferResult {
@@ -47,15 +24,16 @@ export interface OfferResult {
 }
 
 export class ReadingQueue {
-  private readonly alerts: Ring<Reading>
-  private readonly telemetry: Ring<Reading>
-  private wake: (() => void) | undefined
+  // One bounded FIFO per class, each sized for the whole capacity (either class may fill it);
+  // `size` across both is what the policy bounds. One wakeup: `take` waits on both together.
+  private readonly wakeup = new ConsumerWakeup()
+  private readonly alerts: BoundedQueue<Reading>
+  private readonly telemetry: BoundedQueue<Reading>
 
   /** @param capacity most readings held at once, at least 1; TypeError otherwise. */
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError(`capacity must be a positive integer, got ${capacity}`)
-    this.alerts = new Ring(capacity)
-    this.telemetry = new Ring(capacity)
+    this.alerts = new BoundedQueue(capacity, this.wakeup)
+    this.telemetry = new BoundedQueue(capacity, this.wakeup)
   }
 
   get size(): number {
@@ -70,29 +48,16 @@ export class ReadingQueue {
       this.telemetry.shift()
       evicted = 1
     }
-    ;(reading.priority === 'alert' ? this.alerts : this.telemetry).push(reading)
-    this.wake?.()
+    ;(reading.priority === 'alert' ? this.alerts : this.telemetry).offer(reading)
     return { queued: true, evicted }
   }
 
   /**
    * Up to `max` readings (alerts first), waiting while the queue is empty. Resolves with [] once
-   * `signal` aborts; queued readings stay for {@link drain}.
+   * `signal` aborts; queued readings stay for {@link takeNow}.
    */
   async take(max: number, signal: AbortSignal): Promise<Reading[]> {
-    while (this.size === 0) {
-      if (signal.aborted) return []
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          signal.removeEventListener('abort', done)
-          this.wake = undefined
-          resolve()
-        }
-        this.wake = done
-        signal.addEventListener('abort', done, { once: true })
-      })
-    }
-    return this.takeNow(max)
+    return (await this.wakeup.waitUntil(() => this.size > 0, signal)) ? this.takeNow(max) : []
   }
 
   /** Up to `max` queued readings, alerts first, without waiting. */

@@ -18,7 +18,7 @@ import type { GpioSourceConfig } from './config.js'
 import { describeGpioError, openOnoffLine, type GpioLine, type LineValue, type OpenGpioLine } from './gpio-line.js'
 import { DEFAULT_SYSFS_GPIO_ROOT, mapBcmToSysfs } from './sysfs-pin-map.js'
 import { EdgeDebouncer, type DebounceEvent } from './debounce.js'
-import { BoundedQueue } from './bounded-queue.js'
+import { BoundedQueue } from '../shared/bounded-queue.js'
 
 /** Most debounced edges waiting for the sink. */
 const QUEUE_CAPACITY = 256

@@ -1,6 +1,7 @@
 /**
  * A real MQTT subscriber (mqtt.js, QoS 1) that records every CloudEvent it receives, in any of
- * the three modes the MQTT uplink publishes, and judges delivery from `source` + `sequence`.
+ * the three modes the MQTT uplink publishes, and judges delivery from `source` + `sequence`
+ * (sequence-verdict.ts, the same rules as for the Event Hubs peer).
  *
  * ```ts
  * const col = await collectEvents(broker.url, 'edge/#', { protocolVersion: 5 })
@@ -20,6 +21,9 @@
  * (clean session, and Mosquitto runs without persistence in tests). No vitest import here.
  */
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
+import { parseSequence, sequenceVerdict, type Verdict } from './sequence-verdict.js'
+
+export type { Verdict }
 
 export type ReceivedMode = 'structured' | 'binary' | 'batch'
 
@@ -44,26 +48,13 @@ export interface ReceivedEvent {
   sequence: number | undefined
 }
 
-/** Delivery judged per source against the expected count (sequences 1..n). */
-export interface Verdict {
-  /** Distinct expected (source, sequence) pairs received. */
-  delivered: number
-  /** Expected pairs never received. */
-  lost: number
-  /** Receipts of a pair already received. */
-  duplicated: number
-  /** First receipts whose sequence is below one already received for that source. */
-  reordered: number
-  /** Events from sources not in `expected`. */
-  unexpected: number
-}
-
 export interface Collector {
   readonly messages: ReceivedMessage[]
   readonly events: ReceivedEvent[]
   /** Payloads that could not be decoded, with the reason. */
   readonly errors: Array<{ topic: string; error: string }>
   countBySource(): Map<string, number>
+  /** Delivery of everything received so far, by the rules in sequence-verdict.ts. */
   verdict(expected: Map<string, number>): Verdict
   /** Resolves when `predicate` holds (checked now and after every message); rejects after timeoutMs. */
   waitFor(predicate: (c: Collector) => boolean, timeoutMs?: number): Promise<void>
@@ -126,7 +117,7 @@ export async function collectEvents(url: string, topicFilter = '#', opts: Collec
       for (const e of events) m.set(e.source, (m.get(e.source) ?? 0) + 1)
       return m
     },
-    verdict: (expected) => verdictOf(events, expected),
+    verdict: (expected) => sequenceVerdict(events, expected),
     waitFor: (predicate, timeoutMs = 15_000) =>
       new Promise<void>((resolve, reject) => {
         const check = (): void => {
@@ -180,8 +171,7 @@ function record(topic: string, payload: Buffer, packet: IPublishPacket, sink: Si
   }
   sink.messages.push({ topic, mode, contentType, userProperties, payload, eventCount: decoded.length })
   for (const event of decoded) {
-    const seq = typeof event.sequence === 'string' && /^\d+$/.test(event.sequence) ? Number(event.sequence) : undefined
-    sink.events.push({ topic, mode, event, source: String(event.source), id: String(event.id), sequence: seq })
+    sink.events.push({ topic, mode, event, source: String(event.source), id: String(event.id), sequence: parseSequence(event.sequence) })
   }
 }
 
@@ -220,34 +210,4 @@ function decode(
     else event.data_base64 = payload.toString('base64')
   }
   return [event]
-}
-
-function verdictOf(events: ReceivedEvent[], expected: Map<string, number>): Verdict {
-  const v: Verdict = { delivered: 0, lost: 0, duplicated: 0, reordered: 0, unexpected: 0 }
-  const seen = new Map<string, Set<number>>()
-  const maxSeen = new Map<string, number>()
-  for (const e of events) {
-    if (!expected.has(e.source)) {
-      v.unexpected++
-      continue
-    }
-    if (e.sequence === undefined) continue
-    let s = seen.get(e.source)
-    if (!s) seen.set(e.source, (s = new Set()))
-    if (s.has(e.sequence)) {
-      v.duplicated++
-      continue
-    }
-    s.add(e.sequence)
-    const max = maxSeen.get(e.source) ?? 0
-    if (e.sequence < max) v.reordered++
-    else maxSeen.set(e.source, e.sequence)
-  }
-  for (const [source, n] of expected) {
-    let got = 0
-    for (const seq of seen.get(source) ?? []) if (seq >= 1 && seq <= n) got++
-    v.delivered += got
-    v.lost += n - got
-  }
-  return v
 }

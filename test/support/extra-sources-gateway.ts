@@ -2,14 +2,13 @@
  * Like startTestGateway (gateway-harness.ts), plus sources the test builds itself and hands to the
  * Gateway as `extraSources`: drivers whose lowest layer is a fake (FakeGpioLine, a simulated noble
  * binding, a PTY) cannot be named in a config file. They get the gateway's metrics as counters,
- * as sources built from config do. No vitest import.
+ * as sources built from config do; starting and stopping is startTestGateway's (launchTestGateway).
+ * No vitest import.
  */
-import { rmSync } from 'node:fs'
 import { silentLogger, type InputCounters, type Logger } from '../../gateway/core/observability.js'
 import type { Source } from '../../gateway/core/types.js'
-import { Gateway } from '../../gateway/runtime/gateway.js'
 import { GatewayMetrics } from '../../gateway/telemetry/metrics.js'
-import { makeTestConfig, type TestGateway, type TestGatewayInput } from './gateway-harness.js'
+import { launchTestGateway, makeTestConfig, type TestGateway, type TestGatewayInput } from './gateway-harness.js'
 
 export interface ExtraSourceDeps {
   log: Logger
@@ -27,20 +26,5 @@ export async function startGatewayWithSources(input: ExtraSourcesInput): Promise
   const config = makeTestConfig({ ...input, sources: input.sources ?? [] })
   const metrics = new GatewayMetrics({ defaultMetrics: false })
   const extra = input.extraSources?.({ log: silentLogger, counters: metrics }) ?? []
-  const gateway = new Gateway(config, { log: silentLogger, metrics, extraSources: extra })
-  await gateway.start()
-  let stopped: Promise<void> | undefined
-  const stop = (): Promise<void> => (stopped ??= gateway.stop({ forwarderGraceMs: 2000 }))
-  return {
-    gateway,
-    metrics,
-    config,
-    extra,
-    dataDir: config.gateway.dataDir,
-    stop,
-    dispose: async () => {
-      await stop()
-      rmSync(config.gateway.dataDir, { recursive: true, force: true })
-    },
-  }
+  return { ...(await launchTestGateway(config, metrics, extra)), extra }
 }

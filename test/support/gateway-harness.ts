@@ -7,6 +7,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { gatewayConfigSchema, type GatewayConfig } from '../../gateway/config/index.js'
 import { silentLogger, type Logger } from '../../gateway/core/observability.js'
+import type { Source } from '../../gateway/core/types.js'
 import { createLogger } from '../../gateway/telemetry/logger.js'
 import { Gateway } from '../../gateway/runtime/gateway.js'
 import { GatewayMetrics } from '../../gateway/telemetry/metrics.js'
@@ -50,9 +51,16 @@ export function makeTestConfig(input: TestGatewayInput): GatewayConfig {
 }
 
 export async function startTestGateway(input: TestGatewayInput): Promise<TestGateway> {
-  const config = makeTestConfig(input)
-  const metrics = new GatewayMetrics({ defaultMetrics: false })
-  const gateway = new Gateway(config, { log: testLogger(), metrics })
+  return launchTestGateway(makeTestConfig(input), new GatewayMetrics({ defaultMetrics: false }))
+}
+
+/**
+ * Starts a Gateway on a parsed config and wraps it as a {@link TestGateway}: the one place that
+ * knows how tests stop a gateway (bounded forwarder grace, idempotent) and clean up after it.
+ * @param extraSources sources built by the test (extra-sources-gateway.ts), run next to the config's.
+ */
+export async function launchTestGateway(config: GatewayConfig, metrics: GatewayMetrics, extraSources: Source[] = []): Promise<TestGateway> {
+  const gateway = new Gateway(config, { log: testLogger(), metrics, extraSources })
   await gateway.start()
   let stopped: Promise<void> | undefined
   const stop = (): Promise<void> => (stopped ??= gateway.stop({ forwarderGraceMs: 2000 }))
