@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startEventHubsPeer } from '../test/support/eventhubs-peer.js'
+import { startEventHubsPeer, type EventHubsPeer } from '../test/support/eventhubs-peer.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -46,6 +46,21 @@ export interface EventHubsBenchResult {
   /** CPU of the pipeline process per drained event, µs. */
   drainCpuMicrosPerEvent: number
   backlogEvents: number
+  /** The same pipeline and drain with `thread: worker` (the SDK on a thread of its own). */
+  worker: UplinkPathFigures
+}
+
+/** Figures of one uplink configuration (pipeline and drain), against the run's raw SDK figure. */
+export interface UplinkPathFigures {
+  pipelineEventsPerSec: number
+  ratio: number
+  pipelineCpuMicrosPerEvent: number
+  pipelinePeakRssMb: number
+  drainEventsPerSec: number
+  drainRatio: number
+  drainCpuMicrosPerEvent: number
+  /** Peak RSS of the drain process (backlog filled, then drained), MiB. */
+  drainPeakRssMb: number
 }
 
 /** Events queued for the drain measurement. */
@@ -79,39 +94,50 @@ function runChild(script: string, args: string[], pin?: string, onBacklogReady?:
   })
 }
 
-/** Runs both measurements against one peer (1 MiB max message size, like Event Hubs Standard). */
+/** In a fresh temporary data directory, removed afterwards. */
+async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-'))
+  try {
+    return await fn(dir)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`. */
+async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number }> {
+  const cs = peer.connectionString()
+  const pipe = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread], pin))
+  // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
+  await peer.kill()
+  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread], pin, () => peer.restart()))
+  return {
+    pipelineEventsPerSec: pipe['eventsPerSec']!,
+    ratio: pipe['eventsPerSec']! / rawSdkEventsPerSec,
+    pipelineCpuMicrosPerEvent: pipe['cpuMicrosPerEvent']!,
+    pipelinePeakRssMb: pipe['peakRssMb']!,
+    drainEventsPerSec: backlog['drainEventsPerSec']!,
+    drainRatio: backlog['drainEventsPerSec']! / rawSdkEventsPerSec,
+    drainCpuMicrosPerEvent: backlog['drainCpuMicrosPerEvent']!,
+    drainPeakRssMb: backlog['peakRssMb']!,
+    backlogEvents: backlog['queued']!,
+  }
+}
+
+/**
+ * Runs every measurement against one peer (1 MiB max message size, like Event Hubs Standard):
+ * the raw SDK, then the pipeline and the drain with the default `thread: main`, then with
+ * `thread: worker`.
+ */
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-'))
   try {
-    const cs = peer.connectionString()
-    const raw = await runChild('eventhubs-yardstick-worker.js', [cs, String(EVENTS), String(DEVICES)], opts.pin)
-    const pipe = await runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dataDir], opts.pin)
-    // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
-    const backlogDir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-backlog-'))
-    let backlog: Record<string, number>
-    try {
-      await peer.kill()
-      backlog = await runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), backlogDir], opts.pin, () => peer.restart())
-    } finally {
-      rmSync(backlogDir, { recursive: true, force: true })
-    }
+    const raw = await runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin)
     const rawSdkEventsPerSec = raw['eventsPerSec']!
-    const pipelineEventsPerSec = pipe['eventsPerSec']!
-    return {
-      pipelineEventsPerSec,
-      rawSdkEventsPerSec,
-      ratio: pipelineEventsPerSec / rawSdkEventsPerSec,
-      pipelineCpuMicrosPerEvent: pipe['cpuMicrosPerEvent']!,
-      rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!,
-      pipelinePeakRssMb: pipe['peakRssMb']!,
-      drainEventsPerSec: backlog['drainEventsPerSec']!,
-      drainRatio: backlog['drainEventsPerSec']! / rawSdkEventsPerSec,
-      drainCpuMicrosPerEvent: backlog['drainCpuMicrosPerEvent']!,
-      backlogEvents: backlog['queued']!,
-    }
+    const { backlogEvents, ...main } = await measurePath(peer, 'main', rawSdkEventsPerSec, opts.pin)
+    const { backlogEvents: _, ...worker } = await measurePath(peer, 'worker', rawSdkEventsPerSec, opts.pin)
+    return { ...main, rawSdkEventsPerSec, rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!, backlogEvents, worker }
   } finally {
     await peer.close()
-    rmSync(dataDir, { recursive: true, force: true })
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One benchmark scenario in a fresh process (so RSS figures belong to that scenario alone).
  * Usage: node --expose-gc dist/bench/pipeline-worker.js <throughput|backlog> <brokerUrl> <events> <dataDir>
- *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir>
+ *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir> [main|worker]
  * `backlog` and `eventhubs-backlog` fill the store with the uplink's peer down, print BACKLOG_READY,
  * and then time the drain once the parent brought the peer up.
  * Prints one JSON line with its figures.
@@ -24,7 +24,7 @@ const DEVICES = 100
  * one partition key per device, a forwarder batch becomes one AMQP batch per device, so 100
  * devices at the default 500 make batches of 5 events (4x the AMQP batches, ~15% more CPU/event).
  */
-const EVENTHUBS_UPLINK = (connectionString: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode: 'structured', maxEvents: 2000 })
+const EVENTHUBS_UPLINK = (connectionString: string, thread: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode: 'structured', maxEvents: 2000, thread })
 
 /**
  * A source that starts its inner source only once `open` resolves. The Event Hubs scenario uses it
@@ -48,7 +48,7 @@ class GatedSource implements Source {
 }
 
 async function main(): Promise<void> {
-  const [scenario, url, eventsArg, dataDir] = process.argv.slice(2)
+  const [scenario, url, eventsArg, dataDir, ehThread = 'main'] = process.argv.slice(2)
   const events = Number(eventsArg)
   const devices = Math.min(DEVICES, events)
   const simulator = { type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     sources: gated ? [] : [simulator],
     uplinks: [
       eventhubs
-        ? EVENTHUBS_UPLINK(url!)
+        ? EVENTHUBS_UPLINK(url!, ehThread)
         : // Batch mode: one topic per source, so a batch is not split per device (the events carry their source).
           { type: 'mqtt', id: 'bench', url, protocolVersion: 5, mode: 'batch', topic: 'edge/{gatewayId}/{sourceId}', maxEvents: 500, maxBytes: '256KiB', lingerMs: 5, maxInFlight: 8 },
     ],

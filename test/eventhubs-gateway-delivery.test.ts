@@ -24,14 +24,21 @@ async function start(mode: 'binary' | 'structured', sources: unknown[], uplink: 
 }
 
 describe('gateway → Event Hubs peer: what arrives', () => {
-  for (const mode of ['binary', 'structured'] as const) {
-    it(`every reading once, in order per device, keyed by device, within max_message_size (${mode})`, async () => {
+  // Both binding modes on the gateway's loop, and binary mode with the SDK on its own thread
+  // (`thread: worker`, threaded-uplink.ts): the forwarder must not be able to tell them apart.
+  const cases = [
+    { mode: 'binary', thread: 'main' },
+    { mode: 'structured', thread: 'main' },
+    { mode: 'binary', thread: 'worker' },
+  ] as const
+  for (const { mode, thread } of cases) {
+    it(`every reading once, in order per device, keyed by device, within max_message_size (${mode}, thread ${thread})`, async () => {
       const devices = 4
       const count = 150
       const total = devices * count
       // maxInFlight 4 with several AMQP batches per key and send: the case where a later forwarder
       // batch could overtake an earlier one of the same device if keys were not serialised.
-      const { peer, gw } = await start(mode, [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count }], { maxEvents: 200, maxInFlight: 4 })
+      const { peer, gw } = await start(mode, [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count }], { maxEvents: 200, maxInFlight: 4, thread })
       await peer.waitFor((events) => events.length >= total)
       // The forwarded counter moves just after the ack's store write resolved: wait for both.
       await until(() => gw.metrics.snapshot().forwarded >= total && gw.gateway.store.stats().perUplink.eh?.depth === 0, 'queue drained')
@@ -80,11 +87,11 @@ describe('gateway → Event Hubs peer: what arrives', () => {
     })
   }
 
-  it('dead-letters an event larger than the hub accepts, alone; the rest flows', async () => {
+  for (const thread of ['main', 'worker'] as const) it(`dead-letters an event larger than the hub accepts, alone; the rest flows (thread ${thread})`, async () => {
     const { peer, gw } = await start('binary', [
       { type: 'simulator', id: 'sim', devices: 3, intervalMs: 0, count: 60 },
       { type: 'simulator', id: 'big', devices: 1, intervalMs: 0, count: 3, padBytes: MAX_MESSAGE_SIZE + 2000 },
-    ])
+    ], { thread })
     const small = (source: string): boolean => source.includes('/sim/')
     await peer.waitUntil(() => distinctPairs(peer.received(), small) >= 180)
     await until(() => gw.gateway.store.stats().deadLetters === 3, 'three dead letters')

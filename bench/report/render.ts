@@ -42,6 +42,8 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['Event Hubs: raw SDK createBatch/sendBatch (yardstick)', (c) => n(c.eventhubs.rawSdkEventsPerSec), '100,000 events, no store'],
         ['Event Hubs: pipeline / raw SDK (best / best; each run)', (c) => `${n(c.eventhubs.ratio, 2)}x; ${perRun(c.ratios.eventhubs)}`, 'target ≥ 0.9x'],
         ['Event Hubs: drain of a stored backlog (store → uplink → peer, no live ingest)', (c) => `${n(c.eventhubs.drainEventsPerSec)} (${n(c.eventhubs.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, '200,000 events queued while the peer was down; first to last forwarded'],
+        ['Event Hubs, `thread: worker`: durable pipeline → peer', (c) => `${n(c.eventhubs.worker.pipelineEventsPerSec)} (${n(c.eventhubs.worker.pipelineEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'the SDK on a thread of its own'],
+        ['Event Hubs, `thread: worker`: drain of a stored backlog', (c) => `${n(c.eventhubs.worker.drainEventsPerSec)} (${n(c.eventhubs.worker.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'same backlog'],
       ],
     },
     {
@@ -91,6 +93,7 @@ function rows(): Array<{ section: string; rows: Row[] }> {
       rows: [
         ['peak at max MQTT throughput', (c) => n(c.mqtt.peakRssMb, 1), 'target ≤ 96 MB'],
         ['peak, Event Hubs pipeline', (c) => n(c.eventhubs.pipelinePeakRssMb, 1), ''],
+        ['peak, Event Hubs pipeline, `thread: worker`', (c) => n(c.eventhubs.worker.pipelinePeakRssMb, 1), 'a second V8 heap with its own copy of the SDK'],
         [`at ${n(rate)} events/s: end / peak`, (c) => `${n(c.steady.rssEndMb, 1)} / ${n(c.steady.peakRssMb, 1)}`, ''],
         [`${n(BACKLOG_EVENTS)} events queued, settled after GC`, (c) => n(c.drain.backlogRssMb, 1), ''],
         ['same process after draining them, settled after GC', (c) => n(c.drain.drainedRssMb, 1), ''],

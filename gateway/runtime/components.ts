@@ -53,8 +53,8 @@ export async function createUplink(config: UplinkConfig, deps: ComponentDeps): P
       return new MqttUplink(config, { gatewayId: deps.gatewayId, log })
     case 'eventhubs': {
       // Loaded only when configured: the Azure SDK is large and most gateways use one uplink type.
-      const { EventHubsUplink } = await import('../uplink/eventhubs/index.js')
-      return new EventHubsUplink(config, { logger: log })
+      const { EventHubsUplink, ThreadedEventHubsUplink } = await import('../uplink/eventhubs/index.js')
+      return config.thread === 'worker' ? new ThreadedEventHubsUplink(config, { logger: log }) : new EventHubsUplink(config, { logger: log })
     }
   }
 }

@@ -3,9 +3,10 @@
  * retry delays, and a retry loop that behaves like an impatient forwarder.
  */
 import { UplinkError } from '../../gateway/core/errors.js'
-import type { Entry, SendResult } from '../../gateway/core/types.js'
+import type { Entry, SendResult, Uplink } from '../../gateway/core/types.js'
 import { eventHubsUplinkSchema } from '../../gateway/uplink/eventhubs/config.js'
 import { EventHubsUplink } from '../../gateway/uplink/eventhubs/eventhubs-uplink.js'
+import { ThreadedEventHubsUplink } from '../../gateway/uplink/eventhubs/threaded-uplink.js'
 import type { EventHubsPeer } from './eventhubs-peer.js'
 
 export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): EventHubsUplink {
@@ -20,6 +21,12 @@ export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown
   return new EventHubsUplink(config, { sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } })
 }
 
+/** The same, with the SDK on its own thread (`thread: worker`). Not started. */
+export function threadedUplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): ThreadedEventHubsUplink {
+  const config = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), sendTimeoutMs: 5_000, thread: 'worker', ...overrides })
+  return new ThreadedEventHubsUplink(config, { sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } })
+}
+
 export const never = new AbortController().signal
 
 /**
@@ -27,7 +34,7 @@ export const never = new AbortController().signal
  * honoured). Every failure must be a retriable UplinkError.
  */
 export async function sendUntilConfirmed(
-  uplink: EventHubsUplink,
+  uplink: Pick<Uplink, 'send'>,
   batch: Entry[],
   maxAttempts = 20,
 ): Promise<{ result: SendResult; failures: UplinkError[] }> {

@@ -44,6 +44,8 @@ export interface EventHubsUplinkOptions {
   sdkRetryOptions?: Partial<RetryOptions>
   /** Builds the producer. A seam for tests. @default createProducerClient */
   createProducer?: (config: EventHubsUplinkConfig, options: EventHubClientOptions) => ProducerClient
+  /** Called whenever `health()` changes (the uplink thread forwards it to the gateway's loop). */
+  onHealthChange?: (health: UplinkHealth) => void
 }
 
 export class EventHubsUplink implements Uplink {
@@ -96,7 +98,7 @@ export class EventHubsUplink implements Uplink {
       throw new GatewayError('GW_ERR_CONFIG', `uplink ${this.id}: invalid Event Hubs connection settings`, { cause: err })
     }
     this.stopController = new AbortController()
-    this.state = { connected: false, detail: 'connecting' }
+    this.setState({ connected: false, detail: 'connecting' })
     void this.warmUp(this.client)
   }
 
@@ -106,7 +108,7 @@ export class EventHubsUplink implements Uplink {
     if (!client) return
     this.client = undefined
     this.stopController.abort(new Error('uplink stopping'))
-    this.state = { connected: false, detail: 'stopped' }
+    this.setState({ connected: false, detail: 'stopped' })
     try {
       await withDeadline('close', this.config.sendTimeoutMs, [], () => client.close())
     } catch (err) {
@@ -187,8 +189,10 @@ export class EventHubsUplink implements Uplink {
     if (failure?.reason === 'aborted' || failure?.reason === 'stopped' || seq < this.recordedSeq) return
     this.recordedSeq = seq
     if (!failure) {
-      if (!this.state.connected) this.log.info('Event Hubs reachable, sends confirmed')
-      this.state = { connected: true }
+      if (!this.state.connected) {
+        this.log.info('Event Hubs reachable, sends confirmed')
+        this.setState({ connected: true })
+      }
       return
     }
     const detail =
@@ -198,6 +202,12 @@ export class EventHubsUplink implements Uplink {
     if (detail !== this.state.detail) {
       this.log.warn({ code: failure.code, reason: failure.reason, retryAfterMs: failure.retryAfterMs }, detail)
     }
-    this.state = { connected: false, detail }
+    this.setState({ connected: false, detail })
+  }
+
+  private setState(state: UplinkHealth): void {
+    const changed = state.connected !== this.state.connected || state.detail !== this.state.detail
+    this.state = state
+    if (changed) this.options.onHealthChange?.({ ...state })
   }
 }

@@ -1,5 +1,6 @@
 export * from './config.js'
 export * from './eventhubs-uplink.js'
+export { ThreadedEventHubsUplink, type ThreadedEventHubsUplinkOptions } from './threaded-uplink.js'
 export * from './amqp-binding.js'
 export * from './classify-error.js'
 export * from './partition-key.js'
