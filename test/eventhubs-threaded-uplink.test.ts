@@ -9,6 +9,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { GatewayError, UplinkError } from '../gateway/core/errors.js'
 import { eventHubsUplinkSchema } from '../gateway/uplink/eventhubs/config.js'
 import { ThreadedEventHubsUplink } from '../gateway/uplink/eventhubs/threaded-uplink.js'
+import { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
+import { until } from './support/gateway-harness.js'
 import { buildEntries, buildEntry } from './support/eh-entries.js'
 import { never, sendUntilConfirmed, threadedUplinkFor } from './support/eh-uplink-harness.js'
 import { startPeerForTest } from './per-test-resources.js'
@@ -121,6 +123,26 @@ describe('ThreadedEventHubsUplink (SDK on its own thread)', () => {
     expect(dump).not.toContain('SharedAccessKey=')
     expect(dump).not.toContain('ZHVtbXk=') // the peer's key
   })
+
+  for (const thread of ['main', 'worker'] as const) {
+    it(`health turns "not connected" while sends wait unconfirmed, not only when they fail (thread ${thread})`, async () => {
+      const peer = await startPeerForTest()
+      const config = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), sendTimeoutMs: 60_000, thread })
+      const uplink = thread === 'worker' ? new ThreadedEventHubsUplink(config, { stallMs: 300 }) : new EventHubsUplink(config, { stallMs: 300 })
+      onTestFinished(() => uplink.stop())
+      await uplink.start()
+      await uplink.send(buildEntries(1, 1), never)
+      expect(uplink.health()).toEqual({ connected: true })
+      peer.stallDeliveries(true)
+      const controller = new AbortController()
+      const pending = rejection(uplink.send(buildEntries(2, 1, { firstDevice: 5 }), controller.signal))
+      await until(() => !uplink.health().connected, 'health reports the stall')
+      expect(uplink.health().detail).toMatch(/^no send confirmed for \d+ s \(1 outstanding\)/)
+      controller.abort()
+      await pending
+      expect(uplink.health()).toEqual({ connected: true }) // nothing outstanding, the link itself is up
+    })
+  }
 
   it('connection settings the SDK cannot use fail start() with GW_ERR_CONFIG, as on the main loop', async () => {
     const config = eventHubsUplinkSchema.parse({

@@ -23,6 +23,7 @@ import { groupByKey, sendGroups, type GuardedCall, type PreparedEvent, type Reje
 import { classifyEventHubsError, type ClassifyOptions } from './classify-error.js'
 import type { EventHubsUplinkConfig } from './config.js'
 import { KeyOrder } from './key-order.js'
+import { SendWatch } from './send-watch.js'
 import { linkSignals, withDeadline } from './op-deadline.js'
 import { compilePartitionKey, type PartitionKeyFn } from './partition-key.js'
 import { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
@@ -44,8 +45,10 @@ export interface EventHubsUplinkOptions {
   sdkRetryOptions?: Partial<RetryOptions>
   /** Builds the producer. A seam for tests. @default createProducerClient */
   createProducer?: (config: EventHubsUplinkConfig, options: EventHubClientOptions) => ProducerClient
-  /** Called whenever `health()` changes (the uplink thread forwards it to the gateway's loop). */
+  /** Called whenever the recorded health changes (the uplink thread forwards it to the gateway's loop). */
   onHealthChange?: (health: UplinkHealth) => void
+  /** Outstanding sends with nothing confirmed for this long make health "not connected" (send-watch.ts). @default 5000 */
+  stallMs?: number
 }
 
 export class EventHubsUplink implements Uplink {
@@ -63,6 +66,7 @@ export class EventHubsUplink implements Uplink {
   private state: UplinkHealth = { connected: false, detail: 'not started' }
   /** Per-key order across the forwarder's concurrent sends (key-order.ts). */
   private readonly keyOrder = new KeyOrder()
+  private readonly watch: SendWatch
 
   constructor(
     private readonly config: EventHubsUplinkConfig,
@@ -78,6 +82,7 @@ export class EventHubsUplink implements Uplink {
     this.log = (options.logger ?? silentLogger).child({ component: 'uplink', uplink: config.id, type: 'eventhubs' })
     this.keyOf = compilePartitionKey(config.partitionKey)
     this.classifyOptions = { authRetryMs: config.retryMaxMs, maxRetryAfterMs: config.retryMaxMs }
+    this.watch = new SendWatch(options.stallMs)
   }
 
   /**
@@ -141,8 +146,11 @@ export class EventHubsUplink implements Uplink {
     // Synchronously, before anything is awaited: the place in line per key is the call order.
     const turns = this.keyOrder.enter(groups.keys())
     const scope = linkSignals([signal, stopSignal])
+    const watchToken = this.watch.begin()
+    let confirmed = false
     try {
       rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, turns, scope.signal)))
+      confirmed = true
     } catch (err) {
       const failure = stopSignal.aborted
         ? new UplinkError('stopped', `uplink ${this.id} stopped during a send`, { retriable: true, cause: err })
@@ -150,6 +158,7 @@ export class EventHubsUplink implements Uplink {
       this.record(seq, failure)
       throw failure
     } finally {
+      this.watch.end(watchToken, confirmed)
       scope.dispose()
       // sendGroups settles every turn; this only guards the key order against an unexpected throw
       // (an unsettled turn would hold that device back until the next stop). settle is idempotent.
@@ -163,9 +172,12 @@ export class EventHubsUplink implements Uplink {
     return { rejected }
   }
 
-  /** Best effort: `connected` reflects the last completed operation (warm-up or send). */
+  /**
+   * `connected` reflects the last completed operation (warm-up or send), and turns false while
+   * sends wait with nothing confirmed for `stallMs` (send-watch.ts).
+   */
   health(): UplinkHealth {
-    return { ...this.state }
+    return this.watch.apply({ ...this.state })
   }
 
   private guardedCall(parents: readonly AbortSignal[]): GuardedCall {

@@ -15,7 +15,8 @@
  *   (`uplink_thread_exited`) and the next send starts a new thread: nothing is lost, because nothing
  *   is held there (the entries are still in the store, unacked).
  * - An abort of the caller's signal is passed on; the send then fails as the uplink decides.
- * - health() is the uplink's own health as last reported by the thread (pushed on every change).
+ * - health() is the uplink's own health as last reported by the thread (pushed on every change),
+ *   turned "not connected" while sends wait here with nothing confirmed (send-watch.ts).
  */
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -24,6 +25,7 @@ import { GatewayError, UplinkError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/observability.js'
 import type { Entry, SendResult, Uplink, UplinkBatchLimits, UplinkHealth } from '../../core/types.js'
 import type { EventHubsUplinkConfig } from './config.js'
+import { SendWatch } from './send-watch.js'
 import { fromWireError, type FromThread, type ThreadData, type ToThread } from './thread-protocol.js'
 
 /**
@@ -48,6 +50,8 @@ export interface ThreadedEventHubsUplinkOptions {
   logger?: Logger
   /** Replaces fields of the SDK retry policy in the thread (tests shorten delays). */
   sdkRetryOptions?: ThreadData['sdkRetryOptions']
+  /** As EventHubsUplinkOptions.stallMs; watched here, where the sends are outstanding. @default 5000 */
+  stallMs?: number
 }
 
 export class ThreadedEventHubsUplink implements Uplink {
@@ -59,6 +63,7 @@ export class ThreadedEventHubsUplink implements Uplink {
   private running = false
   private nextSendId = 1
   private readonly pending = new Map<number, PendingSend>()
+  private readonly watch: SendWatch
   private state: UplinkHealth = { connected: false, detail: 'not started' }
   private started: { resolve: () => void; reject: (err: Error) => void } | undefined
   private stopped: (() => void) | undefined
@@ -72,6 +77,7 @@ export class ThreadedEventHubsUplink implements Uplink {
     this.id = config.id
     this.limits = { maxEvents: config.maxEvents, maxBytes: config.maxBytes, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight }
     this.log = (options.logger ?? silentLogger).child({ component: 'uplink', uplink: config.id, type: 'eventhubs', thread: 'uplink' })
+    this.watch = new SendWatch(options.stallMs)
   }
 
   /** Starts the thread and the uplink in it. Throws GatewayError(GW_ERR_CONFIG) like EventHubsUplink. */
@@ -113,14 +119,26 @@ export class ThreadedEventHubsUplink implements Uplink {
         this.post({ type: 'abort', sendId, reason })
       }
       signal.addEventListener('abort', onAbort, { once: true })
-      this.pending.set(sendId, { batch, resolve, reject, detach: () => signal.removeEventListener('abort', onAbort) })
+      const watchToken = this.watch.begin()
+      this.pending.set(sendId, {
+        batch,
+        resolve: (result) => {
+          this.watch.end(watchToken, true)
+          resolve(result)
+        },
+        reject: (err) => {
+          this.watch.end(watchToken, false)
+          reject(err)
+        },
+        detach: () => signal.removeEventListener('abort', onAbort),
+      })
       this.post({ type: 'send', sendId, batch })
       if (signal.aborted) onAbort()
     })
   }
 
   health(): UplinkHealth {
-    return { ...this.state }
+    return this.watch.apply({ ...this.state })
   }
 
   private ensureThread(): Promise<void> {
