@@ -4,14 +4,25 @@
  * runs in a child process of its own; the peers (Mosquitto, AMQP peer, latency subscriber) run
  * unpinned in this process or as their own processes. Never asserts.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort, startMosquitto, type MosquittoHandle } from '../../test/support/mosquitto.js'
 import { benchEventHubs, type EventHubsBenchResult } from '../eventhubs-bench.js'
 import { quantileSorted } from '../linear-fit.js'
-import { runJsonChild } from './child.js'
+import { BENCH_DIST, runJsonChild } from './child.js'
 import { startLatencyProbe } from './latency-probe.js'
+
+/**
+ * The node flags the systemd unit starts the gateway with (its `Environment=NODE_OPTIONS=` line),
+ * so the steady-rate figures are those of the gateway as installed. Read from the unit, so the
+ * two cannot drift apart.
+ */
+export function unitNodeOptions(): string[] {
+  const unit = readFileSync(path.resolve(BENCH_DIST, '..', '..', 'systemd', 'edge-gateway.service'), 'utf8')
+  const line = /^Environment=NODE_OPTIONS=(.*)$/m.exec(unit)
+  return line ? line[1]!.trim().split(/\s+/).filter(Boolean) : []
+}
 
 /** Events in the MQTT throughput run and the yardstick, as bench/run.ts. */
 export const THROUGHPUT_EVENTS = 300_000
@@ -102,7 +113,7 @@ async function measureSteady(pin: string | undefined): Promise<Steady> {
   const total = STEADY.devices * count
   const probe = await startLatencyProbe(broker.url, 'edge/#', STEADY.warmupTicks)
   try {
-    const run = await runJsonChild<Omit<Steady, 'latency' | 'cdf'>>('report/report-worker.js', ['steady', broker.url, String(STEADY.devices), String(STEADY.intervalMs), String(count), dataDir], { pin })
+    const run = await runJsonChild<Omit<Steady, 'latency' | 'cdf'>>('report/report-worker.js', ['steady', broker.url, String(STEADY.devices), String(STEADY.intervalMs), String(count), dataDir], { pin, nodeArgs: unitNodeOptions() })
     // Every event was PUBACKed; the subscriber's copies are at most moments behind.
     const deadline = Date.now() + 10_000
     while (probe.distinct() < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))

@@ -94,7 +94,7 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['peak at max MQTT throughput', (c) => n(c.mqtt.peakRssMb, 1), 'target ≤ 96 MB'],
         ['peak, Event Hubs pipeline', (c) => n(c.eventhubs.pipelinePeakRssMb, 1), ''],
         ['peak, Event Hubs pipeline, `thread: worker`', (c) => n(c.eventhubs.worker.pipelinePeakRssMb, 1), 'a second V8 heap with its own copy of the SDK'],
-        [`at ${n(rate)} events/s: end / peak`, (c) => `${n(c.steady.rssEndMb, 1)} / ${n(c.steady.peakRssMb, 1)}`, ''],
+        [`at ${n(rate)} events/s: end / peak`, (c) => `${n(c.steady.rssEndMb, 1)} / ${n(c.steady.peakRssMb, 1)}`, 'node flags of the systemd unit (`--max-semi-space-size=2`)'],
         [`${n(BACKLOG_EVENTS)} events queued, settled after GC`, (c) => n(c.drain.backlogRssMb, 1), ''],
         ['same process after draining them, settled after GC', (c) => n(c.drain.drainedRssMb, 1), ''],
         ['  = queued − drained', (c) => n(c.drain.backlogRssMb - c.drain.drainedRssMb, 1), 'target ≤ 10 MB growth for the backlog; negative: the drain\'s working set (kept by the allocator) exceeds what holding the backlog costs'],
