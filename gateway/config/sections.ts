@@ -27,6 +27,12 @@ export const storeSectionSchema = z.strictObject({
   maxAge: duration.prefault('7d').refine((n) => n > 0, 'must be more than 0'),
   /** What a full store does with new events. @default "drop_oldest" */
   whenFull: z.enum(WHEN_FULL).default('drop_oldest'),
+  /**
+   * Free space kept on the data directory's filesystem (for LevelDB's deletes and compactions):
+   * below it the store counts as full and `whenFull` applies; below 3/4 of it nothing new is
+   * stored. Parsed to bytes. Unset = min(64 MiB, half the filesystem).
+   */
+  minFreeBytes: byteSize.optional(),
 })
 
 /** `ingest`: the bounded hand-off between sources and the store. */

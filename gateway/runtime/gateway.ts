@@ -71,6 +71,7 @@ export class Gateway {
       maxBytes: config.store.maxBytes,
       maxAgeMs: config.store.maxAge,
       whenFull: config.store.whenFull,
+      minFreeBytes: config.store.minFreeBytes,
       uplinks: config.uplinks.map((u) => u.id),
       log: deps.log.child({ component: 'store' }),
     })

@@ -35,7 +35,9 @@ export class StoreWatch {
       this.metrics.storeSalvaged(salvage.movedAside ? 'moved_aside' : 'repaired')
       this.log.error({ code: 'GW_ERR_STORE_CORRUPT', ...salvage }, 'the store was damaged and has been salvaged at open')
     }
-    for (const reason of STORE_OWN_DROPS) this.reported.set(reason, this.store.stats().drops[reason] ?? 0)
+    // Nothing reported yet: what open() counted (damaged or lost entries found at open) is
+    // reported by the first tick like every later drop.
+    for (const reason of STORE_OWN_DROPS) this.reported.set(reason, 0)
     this.timer = setInterval(() => this.tick(), 1000)
     this.timer.unref()
   }

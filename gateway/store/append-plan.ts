@@ -6,6 +6,11 @@
  * - `reject_new`: telemetry that does not fit is refused; an alert may still evict telemetry.
  * - `block`: like reject_new, but the caller waits for space instead of refusing.
  *
+ * The capacity is `limitBytes`: maxBytes, or less when the filesystem is short of space
+ * (disk-space-guard.ts). When even evicting would cost disk the filesystem does not have
+ * (`mayEvict` false), every event that does not fit is refused, whatever the policy; and no
+ * append stores more than `writableBytes` (what the filesystem can take now), evicting or not.
+ *
  * Once one telemetry event is refused, the rest of the batch's telemetry is refused too, so what
  * is stored is always a prefix of each device's readings (order per device, promise 6).
  */
@@ -23,7 +28,14 @@ export interface PreparedEvent {
 
 export interface PlanOptions {
   whenFull: WhenFull
+  /** store.maxBytes: an event larger than this can never be stored (oversize). */
   maxBytes: number
+  /** What the store may hold after this append: maxBytes, or less when the disk is short of space. @default maxBytes */
+  limitBytes?: number
+  /** False when the disk is too full even for evictions: nothing is evicted, what does not fit is refused. @default true */
+  mayEvict?: boolean
+  /** Most bytes of events this append may store, evictions or not (the disk's free space). @default Infinity */
+  writableBytes?: number
   /** Bytes stored now. */
   usedBytes: number
   /** Stop at the first event that does not fit, so `accepted` is a prefix of the input. */
@@ -52,6 +64,7 @@ export function prepareEvents(events: readonly NewEvent[], times: AppendTimes): 
 
 /** Bytes that may be evicted to make room for an event of this class under this policy. */
 function evictableBytes(isAlert: boolean, opts: PlanOptions): number {
+  if (opts.mayEvict === false) return 0
   const telemetry = opts.trimmer.remainingBytes('telemetry')
   if (isAlert) return telemetry + (opts.whenFull === 'drop_oldest' ? opts.trimmer.remainingBytes('alert') : 0)
   return opts.whenFull === 'drop_oldest' ? telemetry : 0
@@ -67,17 +80,19 @@ async function makeRoom(isAlert: boolean, deficitBytes: number, trimmer: FrontTr
  * never costs stored data.
  */
 export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOptions): Promise<AppendPlan> {
-  const skippedOldest = opts.whenFull === 'drop_oldest' ? oldestThatCannotFit(offered, opts.maxBytes) : 0
+  const limitBytes = Math.min(opts.maxBytes, opts.limitBytes ?? opts.maxBytes)
+  const skippedOldest = opts.whenFull === 'drop_oldest' && opts.mayEvict !== false ? oldestThatCannotFit(offered, limitBytes, opts.maxBytes) : 0
   const events = skippedOldest > 0 ? withoutOldestTelemetry(offered, skippedOldest, opts.maxBytes) : offered
   const accepted: PreparedEvent[] = []
   let usedBytes = opts.usedBytes
+  let writable = opts.writableBytes ?? Infinity
   let rejected = 0
   let refuseTelemetry = false
   for (const prepared of events) {
     const isAlert = prepared.event.priority === 'alert'
-    const deficitBytes = usedBytes + prepared.sizeBytes - opts.maxBytes
+    const deficitBytes = usedBytes + prepared.sizeBytes - limitBytes
     const oversize = prepared.sizeBytes > opts.maxBytes
-    let fits = !oversize && !(refuseTelemetry && !isAlert)
+    let fits = !oversize && !(refuseTelemetry && !isAlert) && prepared.sizeBytes <= writable
     if (fits && deficitBytes > 0) {
       fits = evictableBytes(isAlert, opts) >= deficitBytes
       if (fits) usedBytes -= await makeRoom(isAlert, deficitBytes, opts.trimmer)
@@ -90,6 +105,7 @@ export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOp
       continue
     }
     usedBytes += prepared.sizeBytes
+    writable -= prepared.sizeBytes
     accepted.push(prepared)
   }
   return { accepted, rejected, skippedOldest, complete: true }
@@ -100,14 +116,14 @@ export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOp
  * chunk bigger than the whole store after a long outage). Returns how many of the batch's oldest
  * telemetry events cannot be kept even after evicting every stored telemetry entry.
  */
-function oldestThatCannotFit(events: readonly PreparedEvent[], maxBytes: number): number {
+function oldestThatCannotFit(events: readonly PreparedEvent[], limitBytes: number, maxBytes: number): number {
   let bytes = 0
   for (const e of events) if (e.event.priority === 'alert' && e.sizeBytes <= maxBytes) bytes += e.sizeBytes
   let keep = 0
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!
     if (e.event.priority === 'alert' || e.sizeBytes > maxBytes) continue
-    if (bytes + e.sizeBytes > maxBytes) break
+    if (bytes + e.sizeBytes > limitBytes) break
     bytes += e.sizeBytes
     keep++
   }

@@ -6,11 +6,13 @@
  * flight. The scanner then re-seeks right after the last row it delivered and carries on: the rows
  * of the bad block simply never appear (the caller sees a gap in the offsets). Only when a fresh
  * iterator fails before delivering anything is the scan `stuck` (nothing readable is left).
+ * A garbled key (bytes flipped in a table, kept by a repair) is not delivered: its offset would be
+ * meaningless; the entry it was shows up as a gap like any other lost one.
  */
 import type { Iterator as LevelIterator } from 'level'
 import type { Priority } from '../core/types.js'
 import type { LevelDb } from './front-trimmer.js'
-import { entriesAfter, offsetOfKey } from './keys.js'
+import { entriesAfter, isEntryKey, offsetOfKey } from './keys.js'
 
 export interface ScannedRow {
   key: string
@@ -76,7 +78,7 @@ export class EntryScanner {
         return
       }
       this.progressSinceSeek += rows.length
-      this.page = rows.map(([key, value]) => ({ key, offset: offsetOfKey(key), value }))
+      this.page = rows.filter(([key]) => isEntryKey(key)).map(([key, value]) => ({ key, offset: offsetOfKey(key), value }))
     } catch (err) {
       this.onError(err)
       const it = this.iterator

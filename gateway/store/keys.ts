@@ -48,6 +48,13 @@ export function entriesAfter(priority: Priority, afterOffset: number): { gt?: st
   return afterOffset < 0 ? { gte, lt } : { gt: entryKey(priority, afterOffset), lt }
 }
 
+const ENTRY_KEY = new RegExp(`^e![at]!\\d{${OFFSET_DIGITS}}$`)
+
+/** False for a key in an entry range that is not one (a damaged table can yield garbled keys). */
+export function isEntryKey(key: string): boolean {
+  return ENTRY_KEY.test(key)
+}
+
 export function offsetOfKey(key: string): number {
   return Number(key.slice(-OFFSET_DIGITS))
 }
@@ -58,6 +65,15 @@ export const CLOCK_KEY = 'm!c'
 /** Holds `next offset,cumulative bytes` of a class, written with every append that touches it. */
 export function metaKey(priority: Priority): string {
   return `m!${CLASS_TAG[priority]}`
+}
+
+/**
+ * Holds the offset of the first live entry of a class, written in the same batch as every write
+ * that deletes at the front (ack collection, eviction, expiry). Entries below it were deleted on
+ * purpose; live entries missing above it at open were lost to damage and are counted.
+ */
+export function frontKey(priority: Priority): string {
+  return `m!f!${CLASS_TAG[priority]}`
 }
 
 export function cursorKey(uplink: string, priority: Priority): string {

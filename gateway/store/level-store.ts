@@ -19,6 +19,7 @@
  *   e!t!<offset>          telemetry entry
  *   m!a, m!t              "next,cumBytes" of the class, written with every append to it
  *   m!c                   store time (store-clock.ts): with every append, every minute, at close
+ *   m!f!a, m!f!t          first live offset of the class, with every write that deletes at its front
  *   c!<uplink>!a|t        highest contiguous acked offset of the uplink in that class
  *   s!<source>            CloudEvent sequence counter of a source
  *   d!<uplink>!<seq>      dead letter (JSON: entry, reason, message, time)
@@ -39,10 +40,22 @@
  * (Entry.appendedMs) for display. Time the gateway is not running does not count as age: the
  * safe direction (data may outlive maxAge, bounded by maxBytes; it is never expired early).
  *
- * Damage (salvage.ts, entry-scanner.ts, reader.ts)
- * - open() on a DB that LevelDB cannot open or that does not load: LevelDB repair; if that fails,
- *   the directory is renamed to `<dir>.damaged-<UTC time>` (kept, never deleted) and an empty store
- *   starts. Logged with code GW_ERR_STORE_CORRUPT; the outcome is `salvage` (a SalvageReport). Environment errors (LOCK held, disk full, permissions) still throw.
+ * Disk space (disk-space-guard.ts, write-recovery.ts)
+ * - Free space on the filesystem is a second limit besides maxBytes: below `minFreeBytes` the store
+ *   counts as full and whenFull applies; below 3/4 of it nothing new is stored. So LevelDB never
+ *   meets ENOSPC through the store's own writes, and acks (deletes) always have room.
+ * - A write that fails for lack of space anyway (LevelDB then fails every later write) makes the
+ *   store refuse writes until it has reopened LevelDB, once there is space again.
+ *
+ * Damage (salvage.ts, child-salvage.ts, entry-scanner.ts, reader.ts)
+ * - open() on a DB that LevelDB cannot open or that does not load: LevelDB repair, in a child
+ *   process on a snapshot (LevelDB can abort() on a damaged table); if that fails, the directory is
+ *   renamed to `<dir>.damaged-<UTC time>` (kept, never deleted) and what is readable in it is
+ *   copied into a new store (again in child processes). Logged with code GW_ERR_STORE_CORRUPT; the
+ *   outcome is `salvage` (a SalvageReport). Environment errors (LOCK held, disk full, permissions)
+ *   still throw.
+ * - Entries missing at the front of a class at open (between the front key m!f and the first
+ *   entry: a lost table) are counted `corrupt_entry`; entries below the front key are cleared.
  * - Every value carries a CRC32 (LevelDB does not verify block checksums on reads). A value that
  *   fails it, or an offset LevelDB lost, is left out of reads and passed over by every cursor;
  *   counted once as `corrupt_entry`. Damaged entries met at the front are deleted. Reads never
@@ -116,7 +129,7 @@ export class LevelStore extends StoreCore implements Store {
     let readLock = this.readLocks.get(uplink)
     if (!readLock) this.readLocks.set(uplink, (readLock = new SerialLock()))
     const limits = { maxEvents, maxBytes, onReadError: (err: unknown) => this.noteDamage(err) }
-    const got = await this.track(readLock.run(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits)))
+    const got = await this.track(readLock.run(() => this.reading(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits))))
     if (got.skipped.length > 0) {
       await this.track(this.locked((w) => w.skipDamaged(got.skipped))).catch((err: unknown) => {
         if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store could not pass over damaged entries')
@@ -172,7 +185,7 @@ export class LevelStore extends StoreCore implements Store {
   async deadLetters(uplink: string, limit = 100): Promise<DeadLetter[]> {
     this.assertOpen()
     this.cursorsOf(uplink)
-    const rows = await this.track(readDeadLetters(this.ctx!.db, uplink, limit))
+    const rows = await this.track(this.reading(() => readDeadLetters(this.ctx!.db, uplink, limit)))
     return rows.flatMap((r) => (r.letter ? [r.letter] : []))
   }
 
@@ -207,7 +220,7 @@ export class LevelStore extends StoreCore implements Store {
     const out: Entry[] = []
     for (const priority of PRIORITIES) {
       const after = effectiveAcked(state[priority], this.ctx!.logs[priority])
-      const got = await this.track(readClass(this.ctx!.db, priority, after, { maxEvents: limit - out.length, maxBytes: Infinity, atLeastOne: true }))
+      const got = await this.track(this.reading(() => readClass(this.ctx!.db, priority, after, { maxEvents: limit - out.length, maxBytes: Infinity, atLeastOne: true })))
       out.push(...got.entries)
     }
     return out

@@ -5,15 +5,24 @@
 import { PRIORITIES, type AppendResult, type Entry, type Priority, type WhenFull } from '../core/types.js'
 import { planAppend, type PreparedEvent } from './append-plan.js'
 import type { DeadLetterArea } from './dead-letters.js'
+import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { DropCounter } from './drop-counter.js'
 import { FrontTrimmer, type BatchOp, type LevelDb } from './front-trimmer.js'
-import { CLOCK_KEY, cursorKey, entryKey } from './keys.js'
+import { CLOCK_KEY, cursorKey, entryKey, frontKey } from './keys.js'
 import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import { applyAppend, applyTrims, buildAppendOps, collectible } from './log-mutations.js'
 import { refreshCursorHead } from './open-state.js'
 import type { SkippedRange } from './reader.js'
 import type { Notifier } from './serial-lock.js'
 import { encodeStoreTime, type StoreClock } from './store-clock.js'
+
+/** Bytes charged to the free-space estimate per write operation besides the entries themselves. */
+const OP_OVERHEAD_BYTES = 64
+
+/** The put that records where a class's live entries start (see keys.frontKey). */
+function frontPut(priority: Priority, offset: number): BatchOp {
+  return { type: 'put', key: frontKey(priority), value: Buffer.from(String(offset), 'latin1') }
+}
 
 /** Ranges up to this many entries are deleted in the ack's own batch; longer ones with db.clear. */
 const MAX_BATCH_DELETES = 10_000
@@ -38,6 +47,8 @@ export interface StoreContext {
   space: Notifier
   /** Notified after every append that stored something: wakes forwarders. */
   appended: Notifier
+  /** Free space on the filesystem: a second limit besides maxBytes. */
+  disk: DiskSpaceGuard
 }
 
 export interface CommitOptions {
@@ -68,15 +79,29 @@ export class LogWriter {
     // Counters only move forward: appends may commit out of build order (an alert overtaking a
     // blocked telemetry chunk), and an older snapshot must not roll a sequence back.
     const counters = new Map([...offeredCounters].filter(([source, value]) => value > (this.ctx.counters.get(source) ?? 0)))
+    const room = await this.ctx.disk.room()
+    const usedBytes = this.usedBytes()
+    const limitBytes = Math.min(this.config.maxBytes, usedBytes + room.headroomBytes)
     const trimmer = new FrontTrimmer(db, logs, this.ctx.onReadError)
     try {
-      const plan = await planAppend(events, { ...this.config, usedBytes: this.usedBytes(), stopOnReject: opts.stopOnReject, trimmer })
+      const plan = await planAppend(events, { ...this.config, limitBytes, mayEvict: room.level !== 'critical', writableBytes: room.writableBytes, usedBytes, stopOnReject: opts.stopOnReject, trimmer })
+      // The disk, not maxBytes, limited this append: the guard watches for room (block waits on it).
+      const cutShort = !plan.complete || plan.rejected > 0 || plan.skippedOldest > 0 || trimmer.planned()
+      if (limitBytes < this.config.maxBytes && cutShort) this.ctx.disk.noteShortfall(events.reduce((n, e) => n + e.sizeBytes, 0))
       if (!plan.complete && opts.allOrNothing) return undefined
       const { ops: evictOps, results: trims } = await trimmer.finish()
       const storeMs = this.ctx.clock.now()
       const { ops, appended } = buildAppendOps(plan.accepted, logs, counters, storeMs)
-      const all = [...evictOps, ...ops, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
+      // The front of every class this batch touches, so its newest version always sits next to the
+      // newest entries and meta keys (a damaged old table must not take it along).
+      const fronts = PRIORITIES.filter((p) => trims.has(p) || appended[p].count > 0).map((p) => {
+        const trim = trims.get(p)
+        return frontPut(p, trim ? (trim.newFirst?.offset ?? logs[p].next) : (logs[p].first?.offset ?? logs[p].next))
+      })
+      const all = [...evictOps, ...ops, ...fronts, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
       if (all.length > 0) await db.batch(all, { sync: true })
+      this.ctx.disk.noteWritten(plan.accepted.reduce((n, p) => n + p.sizeBytes, 0) + all.length * OP_OVERHEAD_BYTES)
+      if (evictOps.length > 0) this.ctx.disk.noteDeleted()
       if (ops.length > 0) this.ctx.clock.savedMs = storeMs
       const trimmed = applyTrims(logs, trims)
       const evicted = trimmed.removed + plan.skippedOldest
@@ -132,6 +157,18 @@ export class LogWriter {
     return counted
   }
 
+  /**
+   * Writes every cursor as it is in memory, then collects: after LevelDB was reopened following a
+   * failed write (write-recovery.ts), the cursor moves of acks that failed exist only in memory.
+   */
+  async rewriteCursors(): Promise<void> {
+    const ops: BatchOp[] = []
+    for (const [uplink, state] of this.ctx.cursors) {
+      for (const priority of PRIORITIES) ops.push({ type: 'put', key: cursorKey(uplink, priority), value: Buffer.from(String(state[priority].acked), 'latin1') })
+    }
+    await this.collect(ops)
+  }
+
   /** Saves the store time (periodically unsynced, at close synced). */
   async saveClock(sync: boolean): Promise<void> {
     const storeMs = this.ctx.clock.now()
@@ -160,10 +197,12 @@ export class LogWriter {
     }
     const long = ranges.filter((r) => r.throughOffset - r.fromOffset >= MAX_BATCH_DELETES)
     for (const r of ranges) {
+      ops.push(frontPut(r.priority, r.newFirst?.offset ?? logs[r.priority].next))
       if (long.includes(r)) continue
       for (let offset = r.fromOffset; offset <= r.throughOffset; offset++) ops.push({ type: 'del', key: entryKey(r.priority, offset) })
     }
     if (ops.length > 0) await db.batch(ops)
+    this.ctx.disk.noteWritten(ops.length * OP_OVERHEAD_BYTES)
     // A crash during clear leaves a prefix of the range; the next open collects it again.
     for (const r of long) await db.clear({ gte: entryKey(r.priority, r.fromOffset), lte: entryKey(r.priority, r.throughOffset) })
     for (const r of ranges) {
@@ -171,7 +210,10 @@ export class LogWriter {
       log.first = r.newFirst
       log.damaged.dropBelow(log.first?.offset ?? log.next)
     }
-    if (ranges.length > 0) this.ctx.space.notify()
+    if (ranges.length > 0) {
+      this.ctx.disk.noteDeleted()
+      this.ctx.space.notify()
+    }
   }
 
   /**
@@ -188,7 +230,9 @@ export class LogWriter {
     try {
       for (const priority of due) await trimmer.trimOlderThan(priority, cutoffMs, maxCount)
       const { ops, results } = await trimmer.finish()
-      if (ops.length > 0) await db.batch(ops)
+      const fronts = [...results].map(([priority, trim]) => frontPut(priority, trim.newFirst?.offset ?? logs[priority].next))
+      if (ops.length > 0) await db.batch([...ops, ...fronts])
+      if (ops.length > 0) this.ctx.disk.noteDeleted()
       const { removed: expired, damaged } = applyTrims(logs, results)
       this.ctx.drops.add('expired', expired)
       this.ctx.drops.add('corrupt_entry', damaged)

@@ -7,12 +7,17 @@
  * are deleted (counted `corrupt_entry`), an unreadable meta or cursor value falls back to what the
  * entries say (a cursor to "nothing acked": duplicates, never loss), a damaged sequence counter is
  * dropped (that source restarts at 1). Only LevelDB read errors escape; open() salvages those.
+ *
+ * The front key (keys.frontKey) tells deleted from lost: entries below it were deleted on purpose
+ * (a leftover of an interrupted db.clear, or deletions a repair undid) and are cleared; offsets
+ * from it up to the first entry found are entries LevelDB lost (a truncated or unreadable table
+ * holding the oldest entries): counted in `lostEntries`, since no read would ever notice them.
  */
 import { GatewayError } from '../core/errors.js'
 import { PRIORITIES, type Priority } from '../core/types.js'
 import { EntryScanner } from './entry-scanner.js'
 import type { BatchOp, LevelDb } from './front-trimmer.js'
-import { CLOCK_KEY, COUNTER_PREFIX, CURSOR_PREFIX, cursorKey, entriesAfter, entryKey, metaKey, offsetOfKey, parseCursorKey, prefixRange } from './keys.js'
+import { CLOCK_KEY, COUNTER_PREFIX, CURSOR_PREFIX, cursorKey, entriesAfter, entryKey, entryPrefix, frontKey, isEntryKey, metaKey, offsetOfKey, parseCursorKey, prefixRange } from './keys.js'
 import { emptyLog, newCursor, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import { decodeStoreTime } from './store-clock.js'
 import { entrySizeBytes, tryDecodeEntryHeader, type EntryHeader } from './value-codec.js'
@@ -29,6 +34,15 @@ export interface LoadedState {
   damagedEntries: number
   /** Keys whose values were unreadable and were ignored or replaced (meta, cursors, counters). */
   damagedKeys: string[]
+  /** Entries missing at the front of a class (between its front key and its first entry): lost to damage. */
+  lostEntries: number
+}
+
+interface LoadProgress {
+  storeMs: number
+  damagedEntries: number
+  damagedKeys: string[]
+  lostEntries: number
 }
 
 /** Entries read back from the end of a class looking for an intact one. */
@@ -51,6 +65,7 @@ async function lastIntact(db: LevelDb, priority: Priority): Promise<{ offset: nu
     let last: number | undefined
     let after = 0
     for (let row = await it.next(); row; row = await it.next()) {
+      if (!isEntryKey(row[0])) continue // a garbled key from a damaged table
       last ??= offsetOfKey(row[0])
       const header = tryDecodeEntryHeader(row[1])
       if (header) return { offset: last, header, after }
@@ -62,14 +77,38 @@ async function lastIntact(db: LevelDb, priority: Priority): Promise<{ offset: nu
   }
 }
 
-async function loadLog(db: LevelDb, priority: Priority, ops: BatchOp[], state: { storeMs: number; damagedEntries: number; damagedKeys: string[] }): Promise<ClassLog> {
+/** The persisted front of a class, after clearing entries left below it; undefined when unknown (older stores). */
+async function loadFront(db: LevelDb, priority: Priority, state: LoadProgress): Promise<number | undefined> {
+  const raw = await db.get(frontKey(priority))
+  const front = safeInt(raw)
+  if (raw && (front === undefined || front < 0)) state.damagedKeys.push(frontKey(priority))
+  if (front === undefined || front < 0) return undefined
+  const below = { gte: entryPrefix(priority), lt: entryKey(priority, front) }
+  if (front > 0 && (await db.keys({ ...below, limit: 1 }).all()).length > 0) await db.clear(below)
+  return front
+}
+
+async function loadLog(db: LevelDb, priority: Priority, ops: BatchOp[], state: LoadProgress): Promise<ClassLog> {
   const log = emptyLog()
   const rawMeta = await db.get(metaKey(priority))
   const meta = parseMeta(rawMeta)
   if (rawMeta && !meta) state.damagedKeys.push(metaKey(priority))
   if (meta) Object.assign(log, meta)
+  const front = await loadFront(db, priority, state)
+  const loaded = await loadEntries(db, priority, log, meta, ops, state)
+  const liveFrom = loaded.firstRow ?? log.next
+  if (front !== undefined && liveFrom > front) state.lostEntries += liveFrom - front
+  const newFront = log.first?.offset ?? log.next
+  if (front !== newFront) ops.push({ type: 'put', key: frontKey(priority), value: Buffer.from(String(newFront), 'latin1') })
+  return log
+}
+
+/** Fills `log` from the entries: its tail (next, lastCum) and its first intact entry. */
+async function loadEntries(
+  db: LevelDb, priority: Priority, log: ClassLog, meta: { next: number } | undefined, ops: BatchOp[], state: LoadProgress,
+): Promise<{ firstRow: number | undefined }> {
   const last = await lastIntact(db, priority)
-  if (!last) return log
+  if (!last) return { firstRow: undefined }
   // The meta key is written in the same batch as the last entry, so when the newest entries are
   // damaged it still has their cumBytes, if it agrees with the last key. Otherwise: an estimate.
   const metaExact = meta !== undefined && meta.next === last.offset + 1
@@ -77,8 +116,10 @@ async function loadLog(db: LevelDb, priority: Priority, ops: BatchOp[], state: {
   if (last.header) state.storeMs = Math.max(state.storeMs, last.header.storeMs)
   log.next = Math.max(log.next, last.offset + 1)
   const scanner = new EntryScanner(db, priority, -1, 16)
+  let firstRow: number | undefined
   try {
     for (let row = await scanner.next(); row; row = await scanner.next()) {
+      firstRow ??= row.offset
       const header = tryDecodeEntryHeader(row.value)
       if (header) {
         log.first = { offset: row.offset, cumBefore: header.cumBytes - header.sizeBytes, storeMs: header.storeMs }
@@ -93,7 +134,7 @@ async function loadLog(db: LevelDb, priority: Priority, ops: BatchOp[], state: {
     await scanner.close()
   }
   if (log.first) log.lastCum = Math.max(log.lastCum, log.first.cumBefore)
-  return log
+  return { firstRow }
 }
 
 /** Persisted cursors of configured uplinks; ops deleting the others. */
@@ -162,7 +203,7 @@ async function loadCounters(db: LevelDb, damagedKeys: string[]): Promise<Map<str
 
 export async function loadState(db: LevelDb, uplinks: readonly string[]): Promise<LoadedState> {
   const ops: BatchOp[] = []
-  const found = { storeMs: decodeStoreTime(await db.get(CLOCK_KEY)), damagedEntries: 0, damagedKeys: [] as string[] }
+  const found: LoadProgress = { storeMs: decodeStoreTime(await db.get(CLOCK_KEY)), damagedEntries: 0, damagedKeys: [], lostEntries: 0 }
   const logs = { alert: await loadLog(db, 'alert', ops, found), telemetry: await loadLog(db, 'telemetry', ops, found) }
   const persisted = await loadCursors(db, uplinks, found.damagedKeys)
   ops.push(...persisted.deletes)

@@ -1,32 +1,42 @@
 /**
- * Opening a damaged store: the gateway must come up and keep what can be kept, not crash-loop.
+ * Opening a damaged store: the gateway must come up and keep what can be kept, never crash-loop.
  *
  *  1. Open and load normally.
  *  2. If that fails with damage (store-util.isDamage: LevelDB corruption or an I/O error about its
  *     own files), or a repair was requested while running (REPAIR_MARKER), or the data files lost
  *     their CURRENT (opening would create an empty DB and LevelDB would DELETE the old files):
- *     run LevelDB's repair (`ClassicLevel.repair`). It rebuilds the MANIFEST from the table and log
- *     files, keeps every readable record, and moves what it cannot use to `<dir>/lost/`.
- *  3. If the repair fails, recovers nothing, or the store still does not load: rename the directory
- *     to `<dir>.damaged-<UTC timestamp>` (never deleted) and start an empty store.
+ *     run LevelDB's repair IN A CHILD PROCESS on a hard-linked snapshot, followed by a full
+ *     compaction and scan (child-salvage.ts, leveldb-child.ts). LevelDB can abort() on a damaged
+ *     table (an assertion in TableBuilder::Add); in a child that fails one attempt, not the
+ *     gateway at every restart. The repair keeps every readable record and moves what it cannot
+ *     use to `<dir>/lost/`; the verified result replaces the store.
+ *  3. If the repair fails (the child died, e.g. SIGABRT), recovers nothing, or the store still does
+ *     not load: rename the directory to `<dir>.damaged-<UTC timestamp>` (never deleted), copy
+ *     every key still readable from it into a new store (again in child processes, resuming after
+ *     a crash) and open that. Counters and meta keys are copied first, so sequences are not reused.
  *
- * Every step logs an error with code GW_ERR_STORE_CORRUPT; the outcome is the SalvageReport
- * (LevelStore.salvage) for a metric. Environment
- * errors (LOCK held, disk full, permissions) are never salvaged: they throw as before.
+ * Entries lost on the way are counted `corrupt_entry` by the store: missing at the front by
+ * open-state.ts (front key), missing inside the queue by the readers. Every step logs an error
+ * with code GW_ERR_STORE_CORRUPT; the outcome is the SalvageReport (LevelStore.salvage) for a
+ * metric. Environment errors (LOCK held, disk full, permissions) are never salvaged: they throw.
  */
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Level } from 'level'
 import { GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/observability.js'
+import { copyInChild, finishInterruptedRepair, repairInChild } from './child-salvage.js'
 import { isDamage, isEnvironmentError, toStoreError } from './store-util.js'
 
 export interface SalvageReport {
   /** open() found the store damaged and LevelDB's repair made it usable (unusable files: `<dir>/lost/`). */
   repaired: boolean
-  /** open() could not repair the store: it was renamed to this path and an empty store started. */
+  /** open() could not repair the store: it was renamed to this path and a new store started. */
   movedAside?: string
+  /** After a move aside: how many keys (entries, counters, cursors...) were copied into the new store. */
+  salvagedKeys?: number
+  /** Entries open() found missing at the front of the queue (lost to damage; counted `corrupt_entry`). */
+  lostEntries?: number
   /** Damage was seen while running that only a repair fixes (unreadable table block, failed write); the next open() repairs first. */
   repairOnNextOpen: boolean
 }
@@ -54,22 +64,6 @@ export function requestRepair(dir: string, reason: string): boolean {
   }
 }
 
-async function repair(dir: string): Promise<void> {
-  const repairDb = (Level as unknown as { repair?: (location: string) => Promise<void> }).repair
-  if (typeof repairDb !== 'function') throw new Error('this LevelDB binding has no repair()')
-  await repairDb.call(Level, dir)
-}
-
-async function isEmpty(dir: string): Promise<boolean> {
-  const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
-  await db.open({ createIfMissing: false })
-  try {
-    return (await db.keys({ limit: 1 }).all()).length === 0
-  } finally {
-    await db.close()
-  }
-}
-
 async function moveAside(dir: string, wallMs: number): Promise<string> {
   const stamp = new Date(wallMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
   let target = `${dir}.damaged-${stamp}`
@@ -78,11 +72,25 @@ async function moveAside(dir: string, wallMs: number): Promise<string> {
   return target
 }
 
+/** Repair in a child; resolves with why it did not work, or undefined when `dir` now holds the repaired store. */
+async function tryRepair(dir: string, log: Logger): Promise<Error | undefined> {
+  let outcome
+  try {
+    outcome = await repairInChild(dir, log)
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err)) // the snapshot or the swap failed
+  }
+  if (!outcome.ok) return new Error(`LevelDB repair in a child process failed (${outcome.detail})`)
+  if (outcome.keys === 0) return new Error('repair recovered nothing')
+  return undefined
+}
+
 /**
  * Runs `attempt` (open + load; it must close its DB when it throws) with the salvage steps above.
- * @throws what toStoreError makes of an environment error, or of a failure of the empty store.
+ * @throws what toStoreError makes of an environment error, or of a failure of the new store.
  */
 export async function openSalvaging<T>(dir: string, log: Logger, wallMs: number, attempt: () => Promise<T>): Promise<{ value: T; report: SalvageReport }> {
+  finishInterruptedRepair(dir, log)
   const report: SalvageReport = { repaired: false, repairOnNextOpen: false }
   const marker = join(dir, REPAIR_MARKER)
   let cause: unknown
@@ -96,21 +104,14 @@ export async function openSalvaging<T>(dir: string, log: Logger, wallMs: number,
       reason = err instanceof Error ? err.message : String(err)
     }
   }
-  log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, reason, err: cause }, 'store is damaged; running LevelDB repair')
-  let repairFailure: unknown
-  try {
-    await repair(dir)
-    if (await isEmpty(dir)) repairFailure = new Error('repair recovered nothing')
-  } catch (err) {
-    repairFailure = err
-  }
+  log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, reason, err: cause }, 'store is damaged; running LevelDB repair on a copy, in a child process')
+  const repairFailure = await tryRepair(dir, log)
   if (repairFailure !== undefined && isEnvironmentError(repairFailure)) throw toStoreError(repairFailure, dir)
   if (repairFailure === undefined) {
     try {
       const value = await attempt()
-      rmSync(marker, { force: true })
       report.repaired = true
-      log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, lost: join(dir, 'lost') }, 'store repaired; records LevelDB could not read are lost, its unusable files are in lost/')
+      log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, lost: join(dir, 'lost') }, 'store repaired; records LevelDB could not read are lost (counted corrupt_entry), its unusable files are in lost/')
       return { value, report }
     } catch (err) {
       if (!isDamage(err)) throw toStoreError(err, dir)
@@ -126,10 +127,22 @@ export async function openSalvaging<T>(dir: string, log: Logger, wallMs: number,
     throw new GatewayError('GW_ERR_STORE_CORRUPT', `store at ${dir} is damaged and could not be moved aside`, { cause: err })
   }
   report.movedAside = movedAside
-  log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, movedAside, err: cause }, 'store could not be repaired; moved aside, starting with an empty store')
+  log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, movedAside, err: cause }, 'store could not be repaired; moved aside, copying what is still readable into a new store (child process)')
+  const copy = await copyInChild(movedAside, dir).catch((err: unknown) => ({ copied: 0, complete: false, failures: [String(err)] }))
+  report.salvagedKeys = copy.copied
+  log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, movedAside, salvagedKeys: copy.copied, complete: copy.complete, failures: copy.failures },
+    copy.complete ? 'store salvaged: every readable key copied into the new store' : 'store partly salvaged: reading the damaged store failed part-way; the rest is lost (counted corrupt_entry)')
   try {
     return { value: await attempt(), report }
   } catch (err) {
-    throw toStoreError(err, dir)
+    if (!isDamage(err) || !copy.copied) throw toStoreError(err, dir)
+    // The copy itself does not load: start empty rather than not at all (the damaged store is kept).
+    const second = await moveAside(dir, wallMs)
+    log.error({ code: 'GW_ERR_STORE_CORRUPT', dir, movedAside: second, err }, 'the salvaged copy does not load either; moved aside, starting with an empty store')
+    try {
+      return { value: await attempt(), report }
+    } catch (err2) {
+      throw toStoreError(err2, dir)
+    }
   }
 }

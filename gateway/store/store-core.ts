@@ -2,14 +2,22 @@
  * The lifecycle half of LevelStore (see the design block in level-store.ts): options, open with
  * salvage, close, background expiry and store-time saves, the write lock, and damage reporting.
  * LevelStore adds the Store API on top.
+ *
+ * Invariants
+ * - Every use of the LevelDB handle runs inside the DbGate (shared): write-lock sections via
+ *   `locked`, reads via `reading`. Only WriteRecovery takes it exclusively, to reopen the handle.
+ * - A write that fails for lack of disk space puts the store in "broken" mode (write-recovery.ts):
+ *   writes fail fast with GW_ERR_STORE_FULL until LevelDB was reopened.
  */
 import { GatewayError } from '../core/errors.js'
 import { silentLogger, type Logger } from '../core/observability.js'
-import type { AppendResult, WhenFull } from '../core/types.js'
+import { PRIORITIES, type AppendResult, type WhenFull } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import { BlockingAppender } from './block-appender.js'
+import { DbGate } from './db-gate.js'
+import { DiskSpaceGuard, type StatFs } from './disk-space-guard.js'
 import { DropCounter } from './drop-counter.js'
-import { assertUplinkIds } from './keys.js'
+import { assertUplinkIds, entryKey, entryPrefix, frontKey } from './keys.js'
 import type { CursorState, PerClass } from './log-state.js'
 import type { CommitOptions, LogWriter, StoreContext } from './log-writer.js'
 import { requestRepair, type SalvageReport } from './salvage.js'
@@ -17,6 +25,7 @@ import { Notifier, SerialLock } from './serial-lock.js'
 import { StoreClock } from './store-clock.js'
 import { openStoreContext } from './store-open.js'
 import { isDamage } from './store-util.js'
+import { WriteRecovery } from './write-recovery.js'
 
 /** Entries expired per class per locked step, so expiry never holds the lock for long. */
 const EXPIRY_PAGE = 5_000
@@ -43,6 +52,15 @@ export interface LevelStoreOptions {
   monotonicNow?: () => number
   /** How often expiry runs in the background. @default 5000 */
   expiryIntervalMs?: number
+  /**
+   * Free space kept on the data directory's filesystem: below it the store counts as full and
+   * whenFull applies (disk-space-guard.ts). @default min(64 MiB, half the filesystem)
+   */
+  minFreeBytes?: number
+  /** Free-space probe; injectable for tests. @default fs.promises.statfs */
+  statfs?: StatFs
+  /** Free-space sample period, and the retry period of a reopen after a failed write. @default 1000 */
+  diskCheckIntervalMs?: number
 }
 
 /** Lifecycle and shared machinery of LevelStore; not used on its own. */
@@ -57,6 +75,9 @@ export abstract class StoreCore {
   protected readonly blocking: BlockingAppender
   protected readonly space = new Notifier()
   protected readonly appended = new Notifier()
+  protected readonly gate = new DbGate()
+  protected readonly disk: DiskSpaceGuard
+  protected recovery: WriteRecovery | undefined
   protected state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new'
   protected ctx: StoreContext | undefined
   protected writer: LogWriter | undefined
@@ -72,6 +93,9 @@ export abstract class StoreCore {
     this.now = opts.now ?? Date.now
     this.clock = new StoreClock(opts.monotonicNow ?? (() => performance.now()))
     this.drops = new DropCounter(this.log)
+    this.disk = new DiskSpaceGuard({ dir: opts.dir, minFreeBytes: opts.minFreeBytes, log: this.log, statfs: opts.statfs, intervalMs: opts.diskCheckIntervalMs })
+    this.disk.onRoom = () => this.space.notify()
+    this.disk.reclaim = () => this.reclaimSpace()
     this.blocking = new BlockingAppender({
       maxBytes: opts.maxBytes,
       commit: (events, counters, commitOpts) => this.commitLocked(events, counters, commitOpts),
@@ -101,18 +125,28 @@ export abstract class StoreCore {
     try {
       const config = { ...this.opts, whenFull: this.whenFull }
       const deps = {
-        log: this.log, drops: this.drops, now: this.now, clock: this.clock, space: this.space, appended: this.appended,
-        onReadError: (err: unknown) => this.noteDamage(err),
+        log: this.log, drops: this.drops, now: this.now, clock: this.clock, space: this.space, appended: this.appended, disk: this.disk,
+        onReadError: (err: unknown) => {
+          if (isDamage(err)) this.noteDamage(err)
+        },
         // Keys missing from the log mean damaged files, which LevelDB's compaction will trip over;
-        // right after a repair they are just what the repair could not save.
+        // right after a repair or a salvage they are just what could not be saved.
         onLostEntries: (count: number) => {
-          if (!this.report.repaired) this.noteDamage(new Error(`LevelDB lost ${count} entries (offsets missing from the log)`))
+          if (!this.report.repaired && !this.report.movedAside) this.noteDamage(new Error(`LevelDB lost ${count} entries (offsets missing from the log)`))
         },
       }
       const opened = await openStoreContext(config, deps)
       this.ctx = opened.ctx
       this.writer = opened.writer
       this.report = opened.report
+      await this.disk.start()
+      this.recovery = new WriteRecovery({
+        db: opened.ctx.db, gate: this.gate, disk: this.disk, log: this.log, retryMs: this.opts.diskCheckIntervalMs,
+        onReopened: async () => {
+          await this.locked((w) => w.rewriteCursors())
+          this.space.notify()
+        },
+      })
     } catch (err) {
       this.state = 'closed'
       throw err
@@ -130,6 +164,8 @@ export abstract class StoreCore {
     }
     this.state = 'closing'
     clearInterval(this.timer)
+    this.disk.stop()
+    await this.recovery!.stop()
     this.space.notify()
     this.appended.notify()
     // Loop: a multi-step operation (expiry, requeue) may have queued its next step meanwhile.
@@ -178,9 +214,42 @@ export abstract class StoreCore {
 
   /** Runs `fn` under the write lock, re-checking the store is still open when its turn comes. */
   protected locked<T>(fn: (writer: LogWriter) => Promise<T>): Promise<T> {
-    return this.lock.run(async () => {
-      if (this.state === 'closed') this.assertOpen()
-      return fn(this.writer!)
+    return this.gate.shared(() =>
+      this.lock.run(async () => {
+        if (this.state === 'closed') this.assertOpen()
+        this.recovery!.assertWritable()
+        try {
+          return await fn(this.writer!)
+        } catch (err) {
+          this.recovery!.noteWriteFailure(err)
+          throw err
+        }
+      }),
+    )
+  }
+
+  /** Runs a read of the DB inside the gate (never while the handle is being reopened). */
+  protected reading<T>(fn: () => Promise<T>): Promise<T> {
+    return this.gate.shared(fn)
+  }
+
+  /**
+   * Short of disk space: has LevelDB give space back now instead of when more writes make it.
+   * Any compactRange first flushes the memtable (its log, which holds values uncompressed, is then
+   * deleted); compacting the deleted front of each class drops the deleted entries' data.
+   */
+  private async reclaimSpace(): Promise<void> {
+    if (this.state !== 'open') return
+    await this.reading(async () => {
+      const db = this.ctx!.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }
+      if (typeof db.compactRange !== 'function') return
+      const compact = (start: string, end: string): Promise<void> => db.compactRange!.call(this.ctx!.db, start, end)
+      await compact(frontKey('alert'), frontKey('telemetry')) // a tiny range: the memtable flush
+      for (const priority of PRIORITIES) {
+        const log = this.ctx!.logs[priority]
+        const front = log.first?.offset ?? log.next
+        if (front > 0) await compact(entryPrefix(priority), entryKey(priority, front))
+      }
     })
   }
 

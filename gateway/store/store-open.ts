@@ -3,6 +3,7 @@ import { Level } from 'level'
 import type { Logger } from '../core/observability.js'
 import type { WhenFull } from '../core/types.js'
 import { loadDeadLetterAreas } from './dead-letters.js'
+import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { DropCounter } from './drop-counter.js'
 import { LogWriter, type StoreContext } from './log-writer.js'
 import { loadState } from './open-state.js'
@@ -28,6 +29,7 @@ export interface OpenDeps {
   onLostEntries: (count: number) => void
   space: Notifier
   appended: Notifier
+  disk: DiskSpaceGuard
 }
 
 async function openAndLoad(config: OpenConfig) {
@@ -69,9 +71,15 @@ export async function openStoreContext(config: OpenConfig, deps: OpenDeps): Prom
       onLostEntries: deps.onLostEntries,
       space: deps.space,
       appended: deps.appended,
+      disk: deps.disk,
     }
     const writer = new LogWriter(ctx, { maxBytes: config.maxBytes, maxAgeMs: config.maxAgeMs, whenFull: config.whenFull })
-    drops.add('corrupt_entry', loaded.damagedEntries)
+    drops.add('corrupt_entry', loaded.damagedEntries + loaded.lostEntries)
+    if (loaded.lostEntries > 0) {
+      report.lostEntries = loaded.lostEntries
+      log.error({ code: 'GW_ERR_STORE_CORRUPT', lostEntries: loaded.lostEntries, reason: 'corrupt_entry' },
+        'store: the oldest queued entries are missing (LevelDB lost them with a damaged file); counted as corrupt_entry')
+    }
     if (loaded.damagedEntries > 0 || loaded.damagedKeys.length > 0) {
       const { damagedEntries, damagedKeys } = loaded
       log.error({ code: 'GW_ERR_STORE_CORRUPT', damagedEntries, damagedKeys: damagedKeys.slice(0, 20) }, 'store found damaged values at open; deleted damaged entries at the front, ignored damaged cursors/counters')

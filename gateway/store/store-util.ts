@@ -41,6 +41,11 @@ export function isEnvironmentError(err: unknown): boolean {
   return code === 'LEVEL_LOCKED' || ENVIRONMENT.test(levelMessage(err))
 }
 
+/** The disk (or quota) is full: LevelDB keeps such a write error until reopened (write-recovery.ts). */
+export function isOutOfSpace(err: unknown): boolean {
+  return /No space left|Disk quota exceeded/i.test(levelMessage(err))
+}
+
 /**
  * True when `err` says the data is damaged: LevelDB corruption, a LevelDB I/O error about its own
  * files (e.g. a truncated table), or our GW_ERR_STORE_CORRUPT. Never for environment errors.

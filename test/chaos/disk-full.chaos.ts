@@ -19,7 +19,7 @@ describe.skipIf(!requireMosquitto())('chaos 5: disk full (tmpfs data dir, broker
   it('filesystem fuller than maxBytes expects (64 MiB on an 8 MiB tmpfs): ENOSPC refused and counted, process up, appends work again after the drain', async (ctx) => {
     assertReport(await runDiskFull({
       policy: 'enospc', tmpfsSize: '8m', maxBytes: '64MiB', devices: 8, intervalMs: 1, padBytes: 600,
-      fillCountPerDevice: 5000, trickleMs: 10_000, holdFullMs: 3000, fillTimeoutMs: 60_000, drainTimeoutMs: 60_000,
+      fillCountPerDevice: 5000, trickleMs: 15_000, holdFullMs: 3000, fillTimeoutMs: 60_000, drainTimeoutMs: 60_000,
     }), 'full', ctx)
   })
 })

@@ -1,0 +1,134 @@
+/**
+ * Salvage steps that run in child processes (leveldb-child.ts, compiled under dist/ by the test
+ * setup): a repair that dies by a signal falls back to moving the store aside and copying what is
+ * readable into a new one; entries lost at the front are counted; an interrupted swap completes.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
+import { silentLogger } from '../core/observability.js'
+import { copyInChild, finishInterruptedRepair, runChild } from './child-salvage.js'
+import { LevelStore } from './level-store.js'
+import { REPAIR_MARKER } from './salvage.js'
+
+const parents: string[] = []
+const stores: LevelStore[] = []
+
+afterEach(async () => {
+  delete process.env.EG_STORE_CHILD_FAULT
+  for (const s of stores.splice(0)) await s.close().catch(() => undefined)
+  for (const d of parents.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+function newDir(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'gw-child-salvage-'))
+  parents.push(parent)
+  return join(parent, 'queue')
+}
+
+async function openStore(dir: string): Promise<LevelStore> {
+  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
+  stores.push(store)
+  await store.open()
+  return store
+}
+
+/** A closed store with `n` telemetry entries and one sequence counter. */
+async function filledStore(dir: string, n: number): Promise<void> {
+  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
+  await store.open()
+  await store.append({ events: makeEvents(0, n), counters: new Map([['/gateways/g/sim/dev', n]]) })
+  await store.close()
+}
+
+describe('salvage in child processes', () => {
+  it('a repair child killed by SIGABRT (LevelDB assertion) is survived: moved aside, readable keys copied, counters kept', async () => {
+    const dir = newDir()
+    await filledStore(dir, 50)
+    writeFileSync(join(dir, REPAIR_MARKER), 'test\n')
+    process.env.EG_STORE_CHILD_FAULT = 'abort-repair'
+    const store = await openStore(dir)
+    expect(store.salvage.repaired).toBe(false)
+    expect(store.salvage.movedAside).toMatch(/queue\.damaged-/)
+    expect(existsSync(store.salvage.movedAside!)).toBe(true) // kept for the operator
+    expect(store.salvage.salvagedKeys).toBeGreaterThan(50)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 50)))
+    expect((await store.counters()).get('/gateways/g/sim/dev')).toBe(50)
+    // Nothing left behind but the store and the moved-aside copy.
+    expect(readdirSync(join(dir, '..')).sort()).toEqual(['queue', store.salvage.movedAside!.split('/').pop()!].sort())
+  })
+
+  it('a repair in a child replaces the store only with a verified copy and keeps nothing else around', async () => {
+    const dir = newDir()
+    await filledStore(dir, 20)
+    writeFileSync(join(dir, REPAIR_MARKER), 'test\n')
+    const store = await openStore(dir)
+    expect(store.salvage.repaired).toBe(true)
+    expect(existsSync(join(dir, REPAIR_MARKER))).toBe(false)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 20)))
+    expect(readdirSync(join(dir, '..'))).toEqual(['queue'])
+  })
+
+  it('entries that vanished from the front of the queue (a truncated table) are counted corrupt_entry at open', async () => {
+    const dir = newDir()
+    await filledStore(dir, 10)
+    const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    await db.batch([0, 1, 2].map((i) => ({ type: 'del' as const, key: `e!t!${String(i).padStart(16, '0')}` })))
+    await db.close()
+    const store = await openStore(dir)
+    expect(store.stats().drops.corrupt_entry).toBe(3)
+    expect(store.salvage.lostEntries).toBe(3)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 7)))
+  })
+
+  it('acked entries a repair brought back (their deletions lost) are not sent again', async () => {
+    const dir = newDir()
+    await filledStore(dir, 10)
+    const first = await openStore(dir)
+    await first.ack('u1', (await readAll(first, 'u1')).slice(0, 4))
+    await first.close()
+    // Resurrect the four deleted entries, as losing the table that held the tombstones would.
+    const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    const sample = (await db.get('e!t!0000000000000004'))!
+    await db.batch([0, 1, 2, 3].map((i) => ({ type: 'put' as const, key: `e!t!${String(i).padStart(16, '0')}`, value: sample })))
+    await db.del('c!u1!t') // and the cursor with them
+    await db.close()
+    const store = await openStore(dir)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(4, 6)))
+    expect(store.stats().drops.corrupt_entry).toBe(0)
+  })
+
+  it('copyInChild copies every key of the store areas and leaves the source untouched', async () => {
+    const src = newDir()
+    await filledStore(src, 30)
+    const dst = join(src, '..', 'copy')
+    const before = readdirSync(src).sort()
+    const copy = await copyInChild(src, dst)
+    expect(copy).toMatchObject({ complete: true, failures: [] })
+    expect(copy.copied).toBeGreaterThan(30)
+    expect(readdirSync(src).sort()).toEqual(before)
+    const store = await openStore(dst)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 30)))
+  })
+
+  it('runChild reports a child that failed, with its message', async () => {
+    const outcome = await runChild(['no-such-mode'])
+    expect(outcome.code).toBe(1)
+    expect(outcome.stderr).toMatch(/usage/)
+  })
+
+  it('finishInterruptedRepair completes a swap a crash interrupted (repaired copy present, store renamed away)', async () => {
+    const dir = newDir()
+    await filledStore(dir, 5)
+    const { renameSync } = await import('node:fs')
+    renameSync(dir, `${dir}.repaired`)
+    mkdirSync(`${dir}.repairing`)
+    finishInterruptedRepair(dir, silentLogger)
+    expect(existsSync(`${dir}.repairing`)).toBe(false)
+    const store = await openStore(dir)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 5)))
+  })
+})

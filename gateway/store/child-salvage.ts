@@ -1,0 +1,188 @@
+/**
+ * The parent side of leveldb-child.ts: LevelDB repair and key-by-key salvage, each in a child
+ * process, so an abort() inside LevelDB (a damaged table) fails one attempt instead of killing
+ * the gateway, again at every restart (a crash loop under systemd).
+ *
+ * Invariants
+ * - The live store directory is never handed to LevelDB's repair. The child repairs a snapshot
+ *   (`<dir>.repairing`, hard links: no extra disk; LevelDB never rewrites a file in place, it
+ *   writes new files and renames), which replaces `<dir>` only after the child exited 0. A repair
+ *   that aborts half-way can therefore not leave a MANIFEST that no longer lists the tables made
+ *   from the log (which the next open would delete).
+ * - The swap is crash-safe: `<dir>.repairing` (incomplete: deleted) -> `<dir>.repaired` (complete)
+ *   -> `<dir>` moved to `<dir>.pre-repair` -> `<dir>.repaired` renamed to `<dir>` -> pre-repair
+ *   deleted. `finishInterruptedRepair` completes or discards whatever a crash left.
+ * - A salvage copy reads from a snapshot of the moved-aside directory, so the copy kept for the
+ *   operator stays exactly as it was found.
+ */
+import { spawn } from 'node:child_process'
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from '../core/observability.js'
+
+const HERE = fileURLToPath(import.meta.url)
+
+/** Files of a LevelDB directory that a snapshot leaves out: the lock and our repair marker. */
+const NOT_SNAPSHOTTED = new Set(['LOCK', 'REPAIR-REQUESTED'])
+
+/** Bound on one child's run; a repair of a large store on an SD card takes minutes, not hours. @default 10 min */
+const CHILD_TIMEOUT_MS = 10 * 60_000
+
+/** Salvage copy attempts (each resumes after the last key a crashed child committed). */
+const MAX_COPY_ATTEMPTS = 8
+
+/**
+ * The compiled child script. From dist/ it is this file's sibling; when the sources run under
+ * TypeScript (tests), it is the twin under dist/, which the test setup builds first.
+ */
+export function childScript(): string {
+  if (HERE.endsWith('.js')) return path.join(path.dirname(HERE), 'leveldb-child.js')
+  const root = path.resolve(path.dirname(HERE), '..', '..')
+  return path.join(root, 'dist', 'gateway', 'store', 'leveldb-child.js')
+}
+
+export interface ChildOutcome {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** Parsed JSON lines the child printed on stdout. */
+  lines: Array<Record<string, unknown>>
+  /** Last part of stderr (LevelDB's assertion message, an error). */
+  stderr: string
+}
+
+export function describeExit(o: ChildOutcome): string {
+  const how = o.signal ? `killed by ${o.signal}` : `exit ${o.code}`
+  return `${how}${o.stderr ? `: ${o.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 400)}` : ''}`
+}
+
+/** Runs the child in `mode`; never rejects (a failure to spawn is an outcome too). */
+export function runChild(args: string[], timeoutMs = CHILD_TIMEOUT_MS): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [childScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      clearTimeout(timer)
+      const lines: Array<Record<string, unknown>> = []
+      for (const line of out.split('\n')) {
+        try {
+          if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>)
+        } catch {
+          // a torn last line of a child that died mid-write: ignored
+        }
+      }
+      resolve({ code, signal, lines, stderr: err })
+    }
+    child.once('error', (e) => {
+      err += String(e)
+      finish(null, null)
+    })
+    child.once('exit', finish)
+  })
+}
+
+/** Mirrors the directory's files into `dst` as hard links (copies where links are refused). */
+export function snapshotDir(src: string, dst: string): void {
+  rmSync(dst, { recursive: true, force: true })
+  mkdirSync(dst, { recursive: true })
+  for (const name of readdirSync(src)) {
+    if (NOT_SNAPSHOTTED.has(name)) continue
+    const from = path.join(src, name)
+    if (!statSync(from).isFile()) continue // lost/ of an earlier repair stays with the original
+    try {
+      linkSync(from, path.join(dst, name))
+    } catch {
+      copyFileSync(from, path.join(dst, name))
+    }
+  }
+}
+
+const repairing = (dir: string): string => `${dir}.repairing`
+const repaired = (dir: string): string => `${dir}.repaired`
+const preRepair = (dir: string): string => `${dir}.pre-repair`
+const salvageSource = (dir: string): string => `${dir}.salvage-source`
+
+/** Puts the complete `<dir>.repaired` in place of `<dir>`; each step can be redone after a crash. */
+function swapInRepaired(dir: string): void {
+  if (existsSync(dir)) {
+    rmSync(preRepair(dir), { recursive: true, force: true })
+    renameSync(dir, preRepair(dir))
+  }
+  renameSync(repaired(dir), dir)
+  rmSync(preRepair(dir), { recursive: true, force: true })
+}
+
+/** Completes or discards a repair swap or a salvage a crash interrupted (see the invariants). */
+export function finishInterruptedRepair(dir: string, log: Logger): void {
+  rmSync(repairing(dir), { recursive: true, force: true })
+  rmSync(salvageSource(dir), { recursive: true, force: true })
+  if (existsSync(repaired(dir))) {
+    swapInRepaired(dir)
+    log.warn({ dir }, 'store: completed a repair that a crash interrupted')
+  }
+  rmSync(preRepair(dir), { recursive: true, force: true })
+}
+
+export type RepairOutcome = { ok: true; keys: number } | { ok: false; detail: string }
+
+/** LevelDB repair + verification of a snapshot in a child; on success the snapshot replaces `dir`. */
+export async function repairInChild(dir: string, log: Logger): Promise<RepairOutcome> {
+  snapshotDir(dir, repairing(dir))
+  const outcome = await runChild(['repair', repairing(dir)])
+  const result = outcome.lines.at(-1)
+  if (outcome.code !== 0 || typeof result?.keys !== 'number') {
+    rmSync(repairing(dir), { recursive: true, force: true })
+    return { ok: false, detail: describeExit(outcome) }
+  }
+  renameSync(repairing(dir), repaired(dir))
+  // Unusable files of earlier repairs stay available to the operator.
+  const oldLost = path.join(dir, 'lost')
+  if (existsSync(oldLost)) {
+    mkdirSync(path.join(repaired(dir), 'lost'), { recursive: true })
+    for (const name of readdirSync(oldLost)) renameSync(path.join(oldLost, name), path.join(repaired(dir), 'lost', name))
+  }
+  swapInRepaired(dir)
+  log.info({ dir, keys: result.keys }, 'store: the repaired and verified copy replaced the damaged store')
+  return { ok: true, keys: result.keys }
+}
+
+export interface CopyOutcome {
+  copied: number
+  /** True when a child finished every key area. */
+  complete: boolean
+  /** Why the copy stopped early (children that died, without progress). */
+  failures: string[]
+}
+
+/**
+ * Copies what is readable from the damaged store `from` (read through a snapshot) into the empty
+ * store directory `to`, one child at a time; a child that dies is followed by one that resumes
+ * after its last committed key, as long as they make progress.
+ */
+export async function copyInChild(from: string, to: string): Promise<CopyOutcome> {
+  const source = salvageSource(to)
+  snapshotDir(from, source)
+  const failures: string[] = []
+  let after: string | undefined
+  let copied = 0
+  try {
+    for (let attempt = 0; attempt < MAX_COPY_ATTEMPTS; attempt++) {
+      const outcome = await runChild(['copy', source, to, ...(after === undefined ? [] : [after])])
+      const progress = outcome.lines.filter((l) => typeof l.last === 'string')
+      const done = outcome.lines.find((l) => l.done === true)
+      copied += Number(done?.copied ?? progress.at(-1)?.copied ?? 0)
+      if (outcome.code === 0 && done) return { copied, complete: true, failures }
+      failures.push(describeExit(outcome))
+      const last = progress.at(-1)?.last as string | undefined
+      if (last === undefined) break // no progress: the same spot would fail again
+      after = last
+    }
+    return { copied, complete: false, failures }
+  } finally {
+    rmSync(source, { recursive: true, force: true })
+  }
+}

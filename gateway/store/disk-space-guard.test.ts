@@ -1,0 +1,179 @@
+/**
+ * The free-space guard (disk-space-guard.ts) with an injected statfs, and the recovery from
+ * LevelDB's sticky ENOSPC (write-recovery.ts) on a real, tiny tmpfs (root only; skipped otherwise).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { statfs } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
+import { mountTmpfs, unmountTmpfs } from '../../test/support/chaos-tmpfs.js'
+import type { WhenFull } from '../core/types.js'
+import type { FsSpace } from './disk-space-guard.js'
+import { LevelStore } from './level-store.js'
+
+const MiB = 1024 * 1024
+const dirs: string[] = []
+const stores: LevelStore[] = []
+const mounts: string[] = []
+
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close().catch(() => undefined)
+  for (const m of mounts.splice(0)) unmountTmpfs(m)
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+})
+
+/** A filesystem whose free space the test sets; counts statfs calls. */
+class FakeFs {
+  freeBytes = 100 * MiB
+  calls = 0
+  readonly statfs = async (): Promise<FsSpace> => {
+    this.calls++
+    return { bavail: Math.floor(this.freeBytes / 4096), bsize: 4096, blocks: (1024 * MiB) / 4096 }
+  }
+}
+
+async function openStore(fs: FakeFs, whenFull: WhenFull, extra: { diskCheckIntervalMs?: number } = {}): Promise<LevelStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-disk-'))
+  dirs.push(dir)
+  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, whenFull, uplinks: ['u1'], minFreeBytes: 10 * MiB, statfs: fs.statfs, ...extra })
+  stores.push(store)
+  await store.open()
+  return store
+}
+
+describe('free-space guard', () => {
+  it('with room, appends are stored and statfs is sampled, not called per append', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'drop_oldest', { diskCheckIntervalMs: 60_000 })
+    const before = fs.calls
+    for (let i = 0; i < 200; i++) await store.append({ events: makeEvents(i, 1), counters: new Map() })
+    expect(store.stats().entries).toBe(200)
+    expect(fs.calls - before).toBe(0)
+  })
+
+  it('below the reserve, drop_oldest evicts the oldest to make room (counted store_full_oldest)', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'drop_oldest', { diskCheckIntervalMs: 0 })
+    await store.append({ events: makeEvents(0, 10), counters: new Map() })
+    fs.freeBytes = 8 * MiB // full: between half the reserve and the reserve
+    const r = await store.append({ events: makeEvents(10, 3), counters: new Map() })
+    expect(r).toEqual({ accepted: 3, rejected: 0, evicted: 3 })
+    expect(store.stats().drops.store_full_oldest).toBe(3)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 10)))
+  })
+
+  it('below the reserve, reject_new refuses new telemetry (counted store_full_rejected) and keeps what is stored', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'reject_new', { diskCheckIntervalMs: 0 })
+    await store.append({ events: makeEvents(0, 5), counters: new Map() })
+    fs.freeBytes = 8 * MiB
+    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0 })
+    expect(store.stats().drops.store_full_rejected).toBe(2)
+    expect(store.stats().entries).toBe(5)
+  })
+
+  it('below 3/4 of the reserve nothing is stored, not even by evicting (drop_oldest refuses)', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'drop_oldest', { diskCheckIntervalMs: 0 })
+    await store.append({ events: makeEvents(0, 5), counters: new Map() })
+    fs.freeBytes = 2 * MiB
+    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0 })
+    expect(store.stats().drops.store_full_rejected).toBe(2)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 5)))
+  })
+
+  it('block waits while the disk is short and resumes by itself once space is back', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'block', { diskCheckIntervalMs: 20 })
+    fs.freeBytes = 2 * MiB
+    await new Promise((r) => setTimeout(r, 30)) // the sample taken at open is stale now
+    let done = false
+    const pending = store.append({ events: makeEvents(0, 3), counters: new Map() }).then((r) => ((done = true), r))
+    await new Promise((r) => setTimeout(r, 100)) // several guard ticks: it must still be waiting
+    expect(done).toBe(false)
+    fs.freeBytes = 100 * MiB
+    expect(await pending).toEqual({ accepted: 3, rejected: 0, evicted: 0 })
+  })
+
+  it('block waits when the headroom above the reserve is too small for the append, and resumes when it grows', async () => {
+    const fs = new FakeFs()
+    const store = await openStore(fs, 'block', { diskCheckIntervalMs: 20 })
+    fs.freeBytes = 10 * MiB + 1000 // room, but only 1000 bytes of it
+    await new Promise((r) => setTimeout(r, 30))
+    let done = false
+    const pending = store.append({ events: makeEvents(0, 50), counters: new Map() }).then((r) => ((done = true), r))
+    await new Promise((r) => setTimeout(r, 100))
+    expect(done).toBe(false)
+    fs.freeBytes = 100 * MiB
+    expect(await pending).toEqual({ accepted: 50, rejected: 0, evicted: 0 })
+  })
+
+  it('the default reserve is min(64 MiB, half the filesystem)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-disk-'))
+    dirs.push(dir)
+    const small = async (): Promise<FsSpace> => ({ bavail: 128, bsize: 4096, blocks: 1024 }) // 4 MiB fs, 0.5 MiB free
+    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], statfs: small })
+    stores.push(store)
+    await store.open()
+    // 0.5 MiB free is below 3/4 of the 2 MiB default reserve: nothing is stored.
+    expect(await store.append({ events: makeEvents(0, 1), counters: new Map() })).toMatchObject({ accepted: 0, rejected: 1 })
+  })
+})
+
+describe('recovery from a sticky LevelDB write error (real tmpfs)', () => {
+  const mountDir = mkdtempSync(join(tmpdir(), 'gw-enospc-'))
+  dirs.push(mountDir)
+
+  it('after ENOSPC the store refuses writes, reopens LevelDB once space is back, and nothing stored is lost', async (ctx) => {
+    const mounted = mountTmpfs(mountDir, '4m')
+    if (!mounted.mounted) return ctx.skip()
+    mounts.push(mountDir)
+    const dir = join(mountDir, 'queue')
+    // minFreeBytes 0: no guard, so LevelDB meets ENOSPC itself (as when another program fills the disk).
+    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0, diskCheckIntervalMs: 50 })
+    stores.push(store)
+    await store.open()
+    await store.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
+    // Another program fills the filesystem.
+    const { bavail, bsize } = await statfs(mountDir)
+    const filler = join(mountDir, 'filler')
+    writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 16 * 1024)))
+    let failures = 0
+    let next = 100
+    for (let i = 0; i < 200 && failures === 0; i++) {
+      try {
+        await store.append({ events: makeEvents(next, 50), counters: new Map([['src', next + 50]]) })
+        next += 50
+      } catch {
+        failures++
+      }
+    }
+    expect(failures).toBe(1)
+    const storedBefore = next
+    // Broken: writes fail fast, reads still work.
+    await expect(store.append({ events: makeEvents(next, 1), counters: new Map() })).rejects.toMatchObject({ code: 'GW_ERR_STORE_FULL' })
+    rmSync(filler)
+    // The store reopens LevelDB by itself once there is space again (polling statfs every 50 ms).
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        await store.append({ events: makeEvents(next, 1), counters: new Map([['src', next + 1]]) })
+        break
+      } catch (err) {
+        if (Date.now() > deadline) throw err
+        await store.waitForAppend(AbortSignal.timeout(50)) // returns on the timeout: nothing else appends
+      }
+    }
+    const all = await readAll(store, 'u1')
+    expect(ids(all)).toEqual(ids(makeEvents(0, storedBefore + 1)))
+    await store.ack('u1', all)
+    await store.close()
+    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0 })
+    stores.push(again)
+    await again.open()
+    expect(await readAll(again, 'u1')).toEqual([])
+    expect((await again.counters()).get('src')).toBe(storedBefore + 1)
+  })
+})

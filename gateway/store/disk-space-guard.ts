@@ -1,0 +1,268 @@
+/**
+ * Free-space guard: "the filesystem would fall below a reserve" counts as a full store, so
+ * `whenFull` applies BEFORE LevelDB meets ENOSPC. That matters because LevelDB turns a failed
+ * flush or compaction into a sticky error: every later write, acks included, fails until the DB
+ * is reopened, so a queue that hit ENOSPC could never drain by itself (see write-recovery.ts).
+ *
+ * Invariants
+ * - No syscall per append: free space is sampled with statfs at most every `intervalMs`; between
+ *   samples the bytes the store wrote are subtracted from the sample. That overestimates what
+ *   LevelDB used (its log holds values uncompressed, its tables are compressed), so the estimate
+ *   errs only towards "fuller". When the estimate reaches the reserve, a fresh sample is taken
+ *   (at most every `minIntervalMs`) before anything is refused.
+ * - Three levels, from the estimated free bytes:
+ *     room      free >= minFreeBytes: appends may grow the store by `free - minFreeBytes`
+ *     full      free in [3/4 minFreeBytes, minFreeBytes): appends must make room first (whenFull),
+ *               and no append writes more than the free space above 3/4 of the reserve
+ *     critical  free < 3/4 minFreeBytes: nothing new is stored, not even by evicting (an eviction
+ *               is a write too: tombstones, until compaction reclaims the space)
+ *   The reserve is what acks (deletes), compaction, counters and store-time saves still need. A
+ *   LevelDB compaction writes its output before it deletes its inputs, so it needs free space of
+ *   the order of the data it compacts: hence most of the reserve is never written by appends.
+ * - While not `room`, or while an append did not fit the headroom (`noteShortfall`), a timer
+ *   samples every `intervalMs` and calls `onRoom` when the level went up or the headroom grew, so
+ *   blocked appends retry (nothing else would wake them: the store may hold nothing to delete). It also has LevelDB reclaim space (`reclaim`: flush the memtable, so
+ *   the uncompressed log is deleted, and compact what was deleted, which frees disk only once
+ *   compacted): at most every RECLAIM_MIN_TICKS ticks after deletions (a compaction needs space
+ *   itself), and every RECLAIM_RETRY_TICKS ticks otherwise, so a store with nothing left to delete
+ *   cannot stay short of space because LevelDB has no reason to compact (a blocked append would
+ *   wait forever).
+ * - A statfs that fails (unsupported filesystem) disables the guard with one warning: an unknown
+ *   amount of free space is never a reason to refuse data.
+ */
+import { statfs as statfsAsync } from 'node:fs/promises'
+import type { Logger } from '../core/observability.js'
+
+export type DiskLevel = 'room' | 'full' | 'critical'
+
+/** What the guard needs from statfs(2): free blocks for unprivileged users, block size, total blocks. */
+export interface FsSpace {
+  bavail: number
+  bsize: number
+  blocks: number
+}
+
+export type StatFs = (dir: string) => Promise<FsSpace>
+
+export interface DiskSpaceOptions {
+  dir: string
+  /**
+   * Reserve kept free on the filesystem. undefined = the default: min(64 MiB, half the
+   * filesystem). LevelDB may need as much free space as the data it compacts (its tables are
+   * rewritten before the old ones are deleted), so on a small filesystem half is what is safe.
+   */
+  minFreeBytes: number | undefined
+  log: Logger
+  /** @default fs.promises.statfs */
+  statfs?: StatFs
+  /** Sample period while there is room, and the retry period while full. @default 1000 */
+  intervalMs?: number
+  /** Shortest time between two samples. @default 100 */
+  minIntervalMs?: number
+  /** Monotonic ms clock. @default performance.now */
+  now?: () => number
+  /** Rate limit of the level-change log lines. @default 10000 */
+  logIntervalMs?: number
+}
+
+/** The default reserve: room for LevelDB's compactions (at most ~50 MiB each) on a real device... */
+export const DEFAULT_MAX_RESERVE_BYTES = 64 * 1024 * 1024
+/** ...and on a small filesystem half of it: a compaction may rewrite all the data before deleting the old tables. */
+const DEFAULT_RESERVE_FRACTION = 0.5
+
+export interface DiskRoom {
+  level: DiskLevel
+  /** Bytes the store may still grow by before free space reaches the reserve (0 when full). */
+  headroomBytes: number
+  /**
+   * Bytes one append may write at most, evictions or not: free space down to 3/4 of the reserve.
+   * Without this cap a big append that evicts as much as it adds could still write past it (the
+   * evicted bytes come back only after a compaction).
+   */
+  writableBytes: number
+}
+
+export class DiskSpaceGuard {
+  private readonly statfs: StatFs
+  private readonly intervalMs: number
+  private readonly minIntervalMs: number
+  private readonly now: () => number
+  private readonly logIntervalMs: number
+  private reserveBytes = 0
+  private reserveFixed = false
+  private disabled = false
+  private sampledFree = Infinity
+  private sampledAtMs = -Infinity
+  private writtenSinceSample = 0
+  private sampling: Promise<void> | undefined
+  private reportedLevel: DiskLevel = 'room'
+  private lastLogMs = -Infinity
+  private timer: NodeJS.Timeout | undefined
+  private ticking = false
+  private stopped = false
+  private deletedSinceReclaim = false
+  /** Bytes an append wanted and the headroom did not have (0: none waiting). */
+  private wantedBytes = 0
+  private lastHeadroom = 0
+  private ticksSinceReclaim = 0
+  /** Called by the timer to have LevelDB give back disk space; set by the store. */
+  reclaim: () => Promise<void> = async () => undefined
+  /** Called when the level went up (room freed): wakes blocked appends. */
+  onRoom: () => void = () => undefined
+
+  constructor(private readonly opts: DiskSpaceOptions) {
+    this.statfs = opts.statfs ?? ((dir) => statfsAsync(dir))
+    this.intervalMs = opts.intervalMs ?? 1000
+    this.minIntervalMs = opts.minIntervalMs ?? 100
+    this.now = opts.now ?? (() => performance.now())
+    this.logIntervalMs = opts.logIntervalMs ?? 10_000
+  }
+
+  /** The reserve in force (after open: the configured one or the default for this filesystem). */
+  get minFreeBytes(): number {
+    return this.reserveBytes
+  }
+
+  /** First sample; fixes the default reserve from the filesystem's size. */
+  async start(): Promise<void> {
+    await this.sample()
+  }
+
+  /** For good (store close): no timer runs after this. */
+  stop(): void {
+    this.stopped = true
+    this.stopTimer()
+  }
+
+  private stopTimer(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** Free bytes as estimated now (sample minus what was written since). */
+  estimatedFreeBytes(): number {
+    return this.sampledFree - this.writtenSinceSample
+  }
+
+  /** The level for an append, sampling first when the last sample is stale. */
+  async room(): Promise<DiskRoom> {
+    if (this.disabled) return { level: 'room', headroomBytes: Infinity, writableBytes: Infinity }
+    const age = this.now() - this.sampledAtMs
+    if (age >= this.intervalMs || (this.levelOf(this.estimatedFreeBytes()) !== 'room' && age >= this.minIntervalMs)) await this.sample()
+    const free = this.estimatedFreeBytes()
+    const level = this.levelOf(free)
+    this.report(level, free)
+    return { level, headroomBytes: level === 'room' ? free - this.reserveBytes : 0, writableBytes: Math.max(0, free - this.criticalBelow()) }
+  }
+
+  /** The store wrote about this many bytes (counted against the estimate until the next sample). */
+  noteWritten(bytes: number): void {
+    this.writtenSinceSample += bytes
+  }
+
+  /** An append did not fit the headroom (it needed `bytes`): watch for room until it would. */
+  noteShortfall(bytes: number): void {
+    if (this.disabled) return
+    this.wantedBytes = Math.max(this.wantedBytes, bytes)
+    this.startTimer()
+  }
+
+  /** The store deleted entries: when short of space, the timer has them compacted. */
+  noteDeleted(): void {
+    this.deletedSinceReclaim = true
+  }
+
+  private levelOf(free: number): DiskLevel {
+    if (free >= this.reserveBytes) return 'room'
+    return free >= this.criticalBelow() ? 'full' : 'critical'
+  }
+
+  private criticalBelow(): number {
+    return this.reserveBytes * CRITICAL_FRACTION
+  }
+
+  private sample(): Promise<void> {
+    this.sampling ??= this.statfs(this.opts.dir)
+      .then((s) => {
+        if (!this.reserveFixed) {
+          this.reserveFixed = true
+          const total = s.blocks * s.bsize
+          this.reserveBytes = this.opts.minFreeBytes ?? Math.min(DEFAULT_MAX_RESERVE_BYTES, Math.floor(total * DEFAULT_RESERVE_FRACTION))
+          this.opts.log.info({ minFreeBytes: this.reserveBytes, filesystemBytes: total, freeBytes: s.bavail * s.bsize }, 'store free-space reserve')
+        }
+        this.sampledFree = s.bavail * s.bsize
+        this.sampledAtMs = this.now()
+        this.writtenSinceSample = 0
+      })
+      .catch((err: unknown) => {
+        if (!this.disabled) this.opts.log.warn({ err, dir: this.opts.dir }, 'store cannot read free disk space (statfs); free-space guard disabled')
+        this.disabled = true
+      })
+      .finally(() => (this.sampling = undefined))
+    return this.sampling
+  }
+
+  /** Logs level changes (rate-limited) and runs the timer while short of space. */
+  private report(level: DiskLevel, free: number): void {
+    if (level !== 'room') this.startTimer()
+    if (level === this.reportedLevel) return
+    const previous = this.reportedLevel
+    this.reportedLevel = level
+    const nowMs = this.now()
+    const worse = LEVEL_RANK[level] > LEVEL_RANK[previous]
+    if (worse || level === 'room') {
+      if (nowMs - this.lastLogMs >= this.logIntervalMs || level === 'critical') {
+        this.lastLogMs = nowMs
+        const fields = { code: level === 'room' ? undefined : 'GW_ERR_STORE_FULL', level, previous, freeBytes: Math.max(0, Math.round(free)), minFreeBytes: this.reserveBytes, dir: this.opts.dir }
+        const msg = level === 'room'
+          ? 'store: free disk space is back above the reserve; appending normally'
+          : level === 'full'
+            ? 'store: free disk space below the reserve (store.minFreeBytes); the store counts as full and whenFull applies'
+            : 'store: free disk space below 3/4 of the reserve; new readings are refused (or wait, whenFull=block) until space is freed'
+        if (level === 'room') this.opts.log.info(fields, msg)
+        else this.opts.log.warn(fields, msg)
+      }
+    }
+    if (LEVEL_RANK[level] < LEVEL_RANK[previous]) this.onRoom()
+  }
+
+  private startTimer(): void {
+    if (this.timer || this.stopped) return
+    this.timer = setInterval(() => void this.tick(), this.intervalMs)
+    this.timer.unref()
+  }
+
+  /** While short of space: compact what was deleted, resample, wake appends when it improved. */
+  private async tick(): Promise<void> {
+    if (this.ticking) return
+    this.ticking = true
+    try {
+      this.ticksSinceReclaim++
+      if ((this.deletedSinceReclaim && this.ticksSinceReclaim >= RECLAIM_MIN_TICKS) || this.ticksSinceReclaim >= RECLAIM_RETRY_TICKS) {
+        this.deletedSinceReclaim = false
+        this.ticksSinceReclaim = 0
+        await this.reclaim().catch((err: unknown) => this.opts.log.warn({ err }, 'store could not compact to free disk space'))
+      }
+      await this.sample()
+      const free = this.estimatedFreeBytes()
+      const level = this.levelOf(free)
+      const headroom = level === 'room' ? free - this.reserveBytes : 0
+      this.report(level, free)
+      if (this.wantedBytes > 0 && headroom > this.lastHeadroom) this.onRoom()
+      this.lastHeadroom = headroom
+      if (headroom >= this.wantedBytes) this.wantedBytes = 0
+      if (level === 'room' && this.wantedBytes === 0) this.stopTimer()
+    } finally {
+      this.ticking = false
+    }
+  }
+}
+
+/** Ticks between two reclaims after deletions, and without any (a reclaim rewrites tables: not every second). */
+const RECLAIM_MIN_TICKS = 3
+const RECLAIM_RETRY_TICKS = 10
+
+/** Below this fraction of the reserve nothing new is stored; the rest is LevelDB's own. */
+const CRITICAL_FRACTION = 0.75
+
+const LEVEL_RANK: Record<DiskLevel, number> = { room: 0, full: 1, critical: 2 }

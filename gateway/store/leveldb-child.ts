@@ -1,0 +1,190 @@
+/**
+ * The risky LevelDB work of a salvage, run as a CHILD process (`node leveldb-child.js <mode> ...`):
+ * on some damaged table files LevelDB does not return an error but abort()s the whole process
+ * (an assertion in TableBuilder::Add when a damaged block yields keys out of order, during a
+ * repair or a compaction). A worker thread would not help (abort ends the process), so the store
+ * spawns this file and judges it by its exit: code 0 and a JSON line = done; anything else,
+ * including death by a signal, = failed, and the parent takes the next fallback (child-salvage.ts).
+ *
+ * Modes
+ *   repair <dir>              LevelDB repair of <dir> (a hard-linked snapshot, never the live
+ *                             store), then a full compaction and a full ordered scan, so every
+ *                             table has been rebuilt and read once: a DB that passes cannot abort
+ *                             the gateway later. Prints {"keys": n}.
+ *   copy <from> <to> [after]  Copies every readable key/value of the store's key areas (counters
+ *                             first, entries last) from <from> into <to>, in batches, printing
+ *                             {"last": key, "copied": n} after each committed batch (so a parent
+ *                             can resume after a crash), then {"done": true, "copied": n, ...}.
+ *                             Garbled entry keys (not `e!<class>!<16 digits>`) are left out.
+ *
+ * No imports of the gateway's store code: the child must stay small and dependency-free.
+ */
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Level } from 'level'
+
+type Db = Level<string, Buffer>
+
+/** `level` is classic-level on Node; its typings leave out the LevelDB-only methods used here. */
+interface ClassicExtras {
+  compactRange(start: string, end: string): Promise<void>
+}
+const repairDb = (Level as unknown as { repair: (dir: string) => Promise<void> }).repair.bind(Level)
+
+/** Key areas in copy order: sequence counters and meta before anything that may abort half-way. */
+export const COPY_AREAS = ['s!', 'm!', 'c!', 'd!', 'e!a!', 'e!t!'] as const
+
+const BATCH = 500
+/** Offsets of an entry key: the last 16 characters (see keys.ts). */
+const OFFSET_DIGITS = 16
+
+function openDb(dir: string, createIfMissing: boolean): Promise<Db> {
+  const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+  return db.open({ createIfMissing }).then(() => db)
+}
+
+function areaRange(area: string): { gte: string; lt: string } {
+  return { gte: area, lt: area.slice(0, -1) + String.fromCharCode(area.charCodeAt(area.length - 1) + 1) }
+}
+
+function print(obj: object): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`)
+}
+
+async function repairAndVerify(dir: string): Promise<void> {
+  // Tests make the child die the way LevelDB's assertion does, to exercise the fallback.
+  if (process.env.EG_STORE_CHILD_FAULT === 'abort-repair') process.abort()
+  await repairDb(dir)
+  const db = await openDb(dir, false)
+  try {
+    // Rebuilds every table: a block that would trip an assertion trips it here, in the child.
+    await (db as unknown as ClassicExtras).compactRange('\u0000', '\uffff')
+    let keys = 0
+    let previous: string | undefined
+    for await (const key of db.keys()) {
+      if (previous !== undefined && key <= previous) throw new Error(`keys out of order after repair: ${previous} then ${key}`)
+      previous = key
+      keys++
+    }
+    print({ keys })
+  } finally {
+    await db.close()
+  }
+}
+
+/** The key `step` offsets after an entry key (used to get past an unreadable stretch). */
+function entryKeyAfter(key: string, step: number): string {
+  const offset = Number(key.slice(-OFFSET_DIGITS)) + step
+  return key.slice(0, -OFFSET_DIGITS) + String(offset).padStart(OFFSET_DIGITS, '0')
+}
+
+interface Totals {
+  copied: number
+  /** Garbled keys left out. */
+  skipped: number
+  /** Read errors met (each means an unreadable stretch). */
+  readErrors: number
+}
+
+/** Entry keys must be exactly `e!<class>!<16 digits>`: a damaged table can yield garbled ones. */
+const ENTRY_KEY = /^e![at]!\d{16}$/
+
+function copyable(area: string, key: string): boolean {
+  return !area.startsWith('e!') || ENTRY_KEY.test(key)
+}
+
+async function copyRows(to: Db, area: string, rows: Array<[string, Buffer]>, totals: Totals): Promise<void> {
+  const ops = rows.filter(([key]) => copyable(area, key)).map(([key, value]) => ({ type: 'put' as const, key, value }))
+  totals.skipped += rows.length - ops.length
+  if (ops.length > 0) await to.batch(ops, { sync: true })
+  totals.copied += ops.length
+}
+
+/**
+ * Copies one key area forwards, re-seeking after a read error (and, for entries, jumping ahead
+ * over offsets when a re-seek makes no progress). Returns the last key copied.
+ */
+async function copyForward(from: Db, to: Db, area: string, after: string | undefined, totals: Totals): Promise<string | undefined> {
+  const range = areaRange(area)
+  let last = after !== undefined && after >= range.gte && after < range.lt ? after : undefined
+  let probe = 1
+  for (;;) {
+    const it = from.iterator(last === undefined ? range : { gt: last, lt: range.lt })
+    let progressed = false
+    try {
+      for (;;) {
+        const rows = await it.nextv(BATCH)
+        if (rows.length === 0) return last
+        await copyRows(to, area, rows, totals)
+        last = rows[rows.length - 1]![0]
+        progressed = true
+        probe = 1
+        print({ last, copied: totals.copied })
+      }
+    } catch {
+      totals.readErrors++
+      if (!progressed) {
+        if (!area.startsWith('e!') || last === undefined || !ENTRY_KEY.test(last) || probe > 1 << 20) return last
+        last = entryKeyAfter(last, probe)
+        probe *= 4
+      }
+    } finally {
+      await it.close().catch(() => undefined)
+    }
+  }
+}
+
+/**
+ * Copies one key area backwards from its end down to `stopAt`: a damaged block poisons every seek
+ * that lands on it, including a seek to the start of an area whose first keys sit in that block,
+ * while a reverse seek from the end reaches the keys after it.
+ */
+async function copyBackward(from: Db, to: Db, area: string, stopAt: string | undefined, totals: Totals): Promise<void> {
+  const range = areaRange(area)
+  const it = from.iterator({ ...(stopAt === undefined ? { gte: range.gte } : { gt: stopAt }), lt: range.lt, reverse: true })
+  try {
+    for (;;) {
+      const rows = await it.nextv(BATCH)
+      if (rows.length === 0) return
+      await copyRows(to, area, rows, totals)
+    }
+  } catch {
+    totals.readErrors++
+  } finally {
+    await it.close().catch(() => undefined)
+  }
+}
+
+async function copyStore(fromDir: string, toDir: string, after: string | undefined): Promise<void> {
+  const from = await openDb(fromDir, false)
+  try {
+    const to = await openDb(toDir, true)
+    try {
+      const totals: Totals = { copied: 0, skipped: 0, readErrors: 0 }
+      const start = after === undefined ? 0 : Math.max(0, COPY_AREAS.findIndex((a) => after.startsWith(a)))
+      for (const area of COPY_AREAS.slice(start)) {
+        const last = await copyForward(from, to, area, after, totals)
+        if (totals.readErrors > 0) await copyBackward(from, to, area, last, totals)
+      }
+      print({ done: true, ...totals })
+    } finally {
+      await to.close()
+    }
+  } finally {
+    await from.close()
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [mode, a, b, c] = argv
+  if (mode === 'repair' && a) return repairAndVerify(a)
+  if (mode === 'copy' && a && b) return copyStore(a, b, c || undefined)
+  throw new Error('usage: leveldb-child.js repair <dir> | copy <from> <to> [afterKey]')
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
+    process.exit(1)
+  })
+}

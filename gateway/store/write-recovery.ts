@@ -1,0 +1,129 @@
+/**
+ * Recovery from LevelDB's sticky write error. When a flush, a compaction or a synced write fails
+ * (ENOSPC: another process filled the disk, or the free-space guard was too optimistic), LevelDB
+ * keeps that error and fails every later write, acks included, until the DB is closed and opened
+ * again. This module notices such a failure, refuses writes at once (a write after a torn log
+ * record could be dropped with it at recovery), waits until there is space again, and reopens the
+ * same handle under the exclusive gate.
+ *
+ * Invariants
+ * - Nothing stored is lost: reopening replays LevelDB's log like a restart after kill -9 does;
+ *   the failed write is all-or-nothing, and the store's in-memory view was never updated for it
+ *   (log-mutations.ts applies a write only after it succeeded). Cursor moves the failed acks had
+ *   made in memory are written again after the reopen (`onReopened`).
+ * - While broken, `assertWritable` throws GW_ERR_STORE_FULL: appends are refused (counted by the
+ *   caller as store errors), acks are retried by the forwarder (duplicates, never loss).
+ * - Only out-of-space errors count: damage has its own path (repair at the next open), and other
+ *   environment errors (permissions, read-only) are not fixed by a reopen.
+ * - One reopen loop at a time; `stop()` ends it (store close), leaving the handle to close().
+ */
+import { GatewayError } from '../core/errors.js'
+import type { Logger } from '../core/observability.js'
+import type { DbGate } from './db-gate.js'
+import type { DiskSpaceGuard } from './disk-space-guard.js'
+import type { LevelDb } from './front-trimmer.js'
+import { isOutOfSpace } from './store-util.js'
+
+export interface WriteRecoveryDeps {
+  db: LevelDb
+  gate: DbGate
+  disk: DiskSpaceGuard
+  log: Logger
+  /** After a successful reopen (outside the gate): rewrite what failed writes left only in memory. */
+  onReopened: () => Promise<void>
+  /** Pause between attempts, ms. @default 1000 */
+  retryMs?: number
+  /** Even without free space, try a reopen this often (replaying the log may itself free space). @default 30000 */
+  forceEveryMs?: number
+}
+
+export class WriteRecovery {
+  private cause: unknown
+  private running: Promise<void> | undefined
+  private stopped = false
+  private wakeStop: (() => void) | undefined
+  /** Reopens done since open (for tests and status). */
+  reopens = 0
+
+  constructor(private readonly deps: WriteRecoveryDeps) {}
+
+  get broken(): boolean {
+    return this.cause !== undefined
+  }
+
+  /** @throws GatewayError GW_ERR_STORE_FULL while LevelDB refuses writes (until reopened). */
+  assertWritable(): void {
+    if (this.cause === undefined) return
+    throw new GatewayError('GW_ERR_STORE_FULL', 'store cannot write: LevelDB failed a write for lack of disk space and is reopened once there is space', { cause: this.cause })
+  }
+
+  /** Told about every failed write; starts recovery when it was for lack of space. */
+  noteWriteFailure(err: unknown): void {
+    if (this.stopped || this.cause !== undefined || err instanceof GatewayError || !isOutOfSpace(err)) return
+    this.cause = err
+    this.deps.log.error({ code: 'GW_ERR_STORE_FULL', err }, 'store: LevelDB failed a write for lack of disk space; writes are refused until it is reopened (when space is available)')
+    this.running = this.recover().finally(() => (this.running = undefined))
+  }
+
+  /** Ends a recovery in progress (store close); resolves when it has let go of the gate. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.wakeStop?.()
+    await this.running
+  }
+
+  /** Resolves when no recovery is running (tests). */
+  async settled(): Promise<void> {
+    await this.running
+  }
+
+  private async recover(): Promise<void> {
+    const retryMs = this.deps.retryMs ?? 1000
+    const forceEveryMs = this.deps.forceEveryMs ?? 30_000
+    let waitedMs = 0
+    // Wait for space outside the gate: reads go on meanwhile (LevelDB still reads fine).
+    while (!this.stopped && (await this.deps.disk.room()).level === 'critical' && waitedMs < forceEveryMs) {
+      await this.pause(retryMs)
+      waitedMs += retryMs
+    }
+    if (this.stopped) return
+    // One attempt per turn of the gate: holding it between attempts would stall every caller
+    // (and a graceful shutdown waiting for them). Between failed attempts the handle is closed:
+    // writes fail fast (still broken), reads find nothing.
+    let attempts = 0
+    for (;;) {
+      attempts++
+      const failure = await this.deps.gate.exclusive(async () => {
+        try {
+          await this.deps.db.close()
+          await this.deps.db.open()
+          return undefined
+        } catch (err) {
+          return err
+        }
+      })
+      if (failure === undefined) break
+      if (attempts === 1 || attempts % 30 === 0) this.deps.log.warn({ code: 'GW_ERR_STORE_FULL', err: failure, attempts }, 'store: LevelDB could not be reopened yet; retrying')
+      await this.pause(retryMs)
+      if (this.stopped) return
+    }
+    this.reopens++
+    this.cause = undefined
+    this.deps.log.warn({ code: 'GW_ERR_STORE_FULL', attempts }, 'store: LevelDB reopened after a failed write; writes work again')
+    await this.deps.onReopened().catch((err: unknown) => {
+      this.deps.log.error({ err }, 'store: rewriting cursors after the reopen failed')
+      this.noteWriteFailure(err)
+    })
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wakeStop = done
+    })
+  }
+}
