@@ -6,11 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
 import { mountTmpfs, unmountTmpfs } from '../../test/support/chaos-tmpfs.js'
+import { silentLogger } from '../core/observability.js'
 import type { WhenFull } from '../core/types.js'
-import type { FsSpace } from './disk-space-guard.js'
+import { DiskSpaceGuard, type FsSpace } from './disk-space-guard.js'
 import { LevelStore } from './level-store.js'
 
 const MiB = 1024 * 1024
@@ -108,6 +109,36 @@ describe('free-space guard', () => {
     expect(done).toBe(false)
     fs.freeBytes = 100 * MiB
     expect(await pending).toEqual({ accepted: 50, rejected: 0, evicted: 0 })
+  })
+
+  it('wakes a waiting append whenever the headroom covers it, also after it shrank since a larger sample', async () => {
+    // Found by the full chaos suite (block, 2 MiB store on an 8 MiB tmpfs): an append woken by a
+    // large sample failed on a pessimistic estimate, asked again, and the next sample was smaller
+    // but still enough. Waking only when the headroom grew left it waiting forever.
+    vi.useFakeTimers()
+    try {
+      const fs = new FakeFs()
+      const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: 10 * MiB, log: silentLogger, statfs: fs.statfs, intervalMs: 100, minIntervalMs: 10 })
+      let wakes = 0
+      guard.onRoom = () => wakes++
+      await guard.start()
+      fs.freeBytes = 10 * MiB + 4096 // room, 4 KiB of headroom
+      guard.noteShortfall(64 * 1024)
+      await vi.advanceTimersByTimeAsync(100)
+      expect(wakes).toBe(1) // grew from nothing: worth a try
+
+      fs.freeBytes = 10 * MiB + 1 * MiB
+      await vi.advanceTimersByTimeAsync(100)
+      expect(wakes).toBe(2) // covers the append now
+      guard.noteShortfall(64 * 1024) // ...which still did not fit (say, an estimate that had gone stale)
+
+      fs.freeBytes = 10 * MiB + 512 * 1024 // smaller than the last sample, still enough
+      await vi.advanceTimersByTimeAsync(100)
+      expect(wakes).toBe(3)
+      guard.stop()
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('the default reserve is min(64 MiB, half the filesystem)', async () => {

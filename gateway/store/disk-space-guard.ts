@@ -248,7 +248,10 @@ export class DiskSpaceGuard {
       const level = this.levelOf(free)
       const headroom = level === 'room' ? free - this.reserveBytes : 0
       this.report(level, free)
-      if (this.wantedBytes > 0 && headroom > this.lastHeadroom) this.onRoom()
+      // Wake a waiting append when the headroom grew, and also whenever it now covers what the
+      // append wanted: the headroom may have shrunk since an earlier, larger sample (acks write
+      // too), and waking only on growth lost that wake-up (an append then waited forever).
+      if (this.wantedBytes > 0 && (headroom > this.lastHeadroom || headroom >= this.wantedBytes)) this.onRoom()
       this.lastHeadroom = headroom
       if (headroom >= this.wantedBytes) this.wantedBytes = 0
       if (level === 'room' && this.wantedBytes === 0) this.stopTimer()
