@@ -204,7 +204,7 @@ export function renderReport(columns: Column[], runs: RunRecord[], cond: Conditi
     '- **Bytes written per event**: `/proc/self/io` `write_bytes` of the gateway process (bytes it caused to be sent to the block layer: LevelDB write-ahead log, tables, compaction), before/after, divided by events. The data dir is on ext4 on a virtio disk. `wchar` counts bytes passed to write(2) (before the page cache); `cancelled_write_bytes` is what was deleted before it reached the disk. An SD card\'s own write amplification (erase blocks) comes on top.',
     '- **RSS**: peak = VmHWM from `/proc/self/status` of the gateway process (not `process.resourceUsage().maxRSS`: in a spawned child that includes the parent\'s RSS at spawn time, because ru_maxrss survives fork + exec); settled = VmRSS after three `gc()` calls.',
     '',
-    'Soak (leak checks over time, lost = 0 across broker restarts): `npm run soak -- --minutes 60`; a 40-second cut runs in CI as test/soak-ci.test.ts.',
+    'Soak (leak checks over time, lost = 0 across broker restarts): `npm run soak -- --minutes 60`, last one-hour run in bench/SOAK.md; a 40-second cut runs in CI as test/soak-ci.test.ts.',
     '',
     ...appendix(runs),
   ].join('\n')
