@@ -18,10 +18,8 @@
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { compiledScript } from '../core/compiled-script.js'
 import type { Logger } from '../core/observability.js'
-
-const HERE = fileURLToPath(import.meta.url)
 
 /** Files of a LevelDB directory that a snapshot leaves out: the lock and our repair marker. */
 const NOT_SNAPSHOTTED = new Set(['LOCK', 'REPAIR-REQUESTED'])
@@ -32,14 +30,9 @@ const CHILD_TIMEOUT_MS = 10 * 60_000
 /** Salvage copy attempts (each resumes after the last key a crashed child committed). */
 const MAX_COPY_ATTEMPTS = 8
 
-/**
- * The compiled child script. From dist/ it is this file's sibling; when the sources run under
- * TypeScript (tests), it is the twin under dist/, which the test setup builds first.
- */
+/** The compiled child script (core/compiled-script.ts). */
 export function childScript(): string {
-  if (HERE.endsWith('.js')) return path.join(path.dirname(HERE), 'leveldb-child.js')
-  const root = path.resolve(path.dirname(HERE), '..', '..')
-  return path.join(root, 'dist', 'gateway', 'store', 'leveldb-child.js')
+  return compiledScript(import.meta.url, 'leveldb-child.js')
 }
 
 export interface ChildOutcome {

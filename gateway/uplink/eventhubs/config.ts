@@ -4,6 +4,7 @@
  * `eventHubName` + `sharedAccessKeyName` + `sharedAccessKey`.
  */
 import { z } from 'zod'
+import type { UplinkBatchLimits } from '../../core/types.js'
 import { byteSize, componentId } from '../../config/units.js'
 
 /** Placeholders a `partitionKey` template may use (see partition-key.ts). */
@@ -129,3 +130,8 @@ export const eventHubsUplinkSchema = z
   })
 
 export type EventHubsUplinkConfig = z.infer<typeof eventHubsUplinkSchema>
+
+/** The forwarder's batch limits of an uplink with this config (the same in both thread modes). */
+export function batchLimitsOf(config: EventHubsUplinkConfig): UplinkBatchLimits {
+  return { maxEvents: config.maxEvents, maxBytes: config.maxBytes, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight }
+}

@@ -21,7 +21,7 @@ import type { Entry, SendResult, Uplink, UplinkBatchLimits, UplinkHealth } from 
 import { toEventData } from './amqp-binding.js'
 import { groupByKey, sendGroups, type GuardedCall, type PreparedEvent, type Rejection } from './batch-sender.js'
 import { classifyEventHubsError, type ClassifyOptions } from './classify-error.js'
-import type { EventHubsUplinkConfig } from './config.js'
+import { batchLimitsOf, type EventHubsUplinkConfig } from './config.js'
 import { KeyOrder } from './key-order.js'
 import { SendWatch } from './send-watch.js'
 import { linkSignals, withDeadline } from './op-deadline.js'
@@ -73,12 +73,7 @@ export class EventHubsUplink implements Uplink {
     private readonly options: EventHubsUplinkOptions = {},
   ) {
     this.id = config.id
-    this.limits = {
-      maxEvents: config.maxEvents,
-      maxBytes: config.maxBytes,
-      lingerMs: config.lingerMs,
-      maxInFlight: config.maxInFlight,
-    }
+    this.limits = batchLimitsOf(config)
     this.log = (options.logger ?? silentLogger).child({ component: 'uplink', uplink: config.id, type: 'eventhubs' })
     this.keyOf = compilePartitionKey(config.partitionKey)
     this.classifyOptions = { authRetryMs: config.retryMaxMs, maxRetryAfterMs: config.retryMaxMs }

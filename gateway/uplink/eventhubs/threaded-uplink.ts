@@ -18,25 +18,14 @@
  * - health() is the uplink's own health as last reported by the thread (pushed on every change),
  *   turned "not connected" while sends wait here with nothing confirmed (send-watch.ts).
  */
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import { compiledScript } from '../../core/compiled-script.js'
 import { GatewayError, UplinkError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/observability.js'
 import type { Entry, SendResult, Uplink, UplinkBatchLimits, UplinkHealth } from '../../core/types.js'
-import type { EventHubsUplinkConfig } from './config.js'
+import { batchLimitsOf, type EventHubsUplinkConfig } from './config.js'
 import { SendWatch } from './send-watch.js'
 import { fromWireError, type FromThread, type ThreadData, type ToThread } from './thread-protocol.js'
-
-/**
- * The compiled thread script. From dist/ it sits next to this file; when the gateway runs from its
- * TypeScript sources (the test suite), the build in dist/ is used (the suite's global setup builds it).
- */
-function threadScript(): URL {
-  const sibling = new URL('./uplink-thread.js', import.meta.url)
-  if (existsSync(fileURLToPath(sibling))) return sibling
-  return new URL('../../../dist/gateway/uplink/eventhubs/uplink-thread.js', import.meta.url)
-}
 
 interface PendingSend {
   batch: Entry[]
@@ -75,7 +64,7 @@ export class ThreadedEventHubsUplink implements Uplink {
     private readonly options: ThreadedEventHubsUplinkOptions = {},
   ) {
     this.id = config.id
-    this.limits = { maxEvents: config.maxEvents, maxBytes: config.maxBytes, lingerMs: config.lingerMs, maxInFlight: config.maxInFlight }
+    this.limits = batchLimitsOf(config)
     this.log = (options.logger ?? silentLogger).child({ component: 'uplink', uplink: config.id, type: 'eventhubs', thread: 'uplink' })
     this.watch = new SendWatch(options.stallMs)
   }
@@ -149,7 +138,7 @@ export class ThreadedEventHubsUplink implements Uplink {
   private async spawn(): Promise<void> {
     const data: ThreadData = { config: this.config }
     if (this.options.sdkRetryOptions) data.sdkRetryOptions = this.options.sdkRetryOptions
-    const worker = new Worker(threadScript(), { workerData: data, name: `uplink:${this.id}` })
+    const worker = new Worker(compiledScript(import.meta.url, 'uplink-thread.js'), { workerData: data, name: `uplink:${this.id}` })
     this.worker = worker
     worker.on('message', (message: FromThread) => this.onMessage(message))
     worker.on('error', (err) => this.log.error({ code: 'GW_ERR_UPLINK_UNAVAILABLE', err }, 'uplink thread failed'))

@@ -50,8 +50,8 @@ async function send(sendId: number, batch: Parameters<EventHubsUplink['send']>[0
   sends.set(sendId, controller)
   try {
     const result = await uplink.send(batch, controller.signal)
-    const index = new Map(batch.map((entry, i) => [entry, i]))
-    post({ type: 'sent', sendId, rejected: result.rejected.map((r) => ({ index: index.get(r.entry)!, reason: r.reason, message: r.message })) })
+    // Rejections are rare (oversize, invalid): look their positions up only when there are some.
+    post({ type: 'sent', sendId, rejected: result.rejected.map((r) => ({ index: batch.indexOf(r.entry), reason: r.reason, message: r.message })) })
   } catch (err) {
     post({ type: 'failed', sendId, error: toWireError(err) })
   } finally {
