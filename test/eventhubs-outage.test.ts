@@ -112,27 +112,30 @@ describe('EventHubsUplink outages', () => {
     expect(err).toMatchObject({ reason: 'timeout', retriable: true })
   })
 
-  it('stop() rejects an outstanding send as retriable, and later sends too', async () => {
-    const { peer, uplink } = await setup({ sendTimeoutMs: 60_000 })
-    await uplink.send(buildEntries(1, 1), never)
-    peer.stallDeliveries(true)
-    const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), never))
-    await peer.waitUntil(() => peer.stats().stalledDeliveries > 0) // on the wire, never to be settled
-    await uplink.stop()
-    expect(await pending).toMatchObject({ reason: 'stopped', retriable: true })
-    expect(await rejection(uplink.send(buildEntries(1, 1), never))).toMatchObject({ reason: 'stopped', retriable: true })
-    expect(uplink.health()).toEqual({ connected: false, detail: 'stopped' })
-  })
+  // The same contract with the SDK on its own thread (threaded-uplink.ts): stop and cancel cross it.
+  for (const thread of ['main', 'worker'] as const) {
+    it(`stop() rejects an outstanding send as retriable, and later sends too (thread ${thread})`, async () => {
+      const { peer, uplink } = await setup({ sendTimeoutMs: 60_000, thread })
+      await uplink.send(buildEntries(1, 1), never)
+      peer.stallDeliveries(true)
+      const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), never))
+      await peer.waitUntil(() => peer.stats().stalledDeliveries > 0) // on the wire, never to be settled
+      await uplink.stop()
+      expect(await pending).toMatchObject({ reason: 'stopped', retriable: true })
+      expect(await rejection(uplink.send(buildEntries(1, 1), never))).toMatchObject({ reason: 'stopped', retriable: true })
+      expect(uplink.health()).toEqual({ connected: false, detail: 'stopped' })
+    })
 
-  it('the forwarder cancelling a send rejects it as retriable `aborted` without marking the peer down', async () => {
-    const { peer, uplink } = await setup({ sendTimeoutMs: 60_000 })
-    await uplink.send(buildEntries(1, 1), never)
-    peer.stallDeliveries(true)
-    const controller = new AbortController()
-    const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), controller.signal))
-    await peer.waitUntil(() => peer.stats().stalledDeliveries > 0)
-    controller.abort()
-    expect(await pending).toMatchObject({ reason: 'aborted', retriable: true })
-    expect(uplink.health().connected).toBe(true)
-  })
+    it(`the forwarder cancelling a send rejects it as retriable \`aborted\` without marking the peer down (thread ${thread})`, async () => {
+      const { peer, uplink } = await setup({ sendTimeoutMs: 60_000, thread })
+      await uplink.send(buildEntries(1, 1), never)
+      peer.stallDeliveries(true)
+      const controller = new AbortController()
+      const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), controller.signal))
+      await peer.waitUntil(() => peer.stats().stalledDeliveries > 0)
+      controller.abort()
+      expect(await pending).toMatchObject({ reason: 'aborted', retriable: true })
+      expect(uplink.health().connected).toBe(true)
+    })
+  }
 })

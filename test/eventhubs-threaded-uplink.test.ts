@@ -2,7 +2,8 @@
  * The Event Hubs uplink with the SDK on its own thread (`thread: worker`, threaded-uplink.ts)
  * against the local AMQP peer: the same contract as on the gateway's loop (confirmed means
  * accepted; refused entries come back as the caller's own objects; failures are classified
- * UplinkErrors), plus what only a thread can do: die, and be replaced on the next send.
+ * UplinkErrors), plus what only a thread can do: die, and be replaced on the next send. Stop and
+ * cancel run for both thread modes in eventhubs-outage.test.ts.
  */
 import type { Worker } from 'node:worker_threads'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -12,7 +13,7 @@ import { ThreadedEventHubsUplink } from '../gateway/uplink/eventhubs/threaded-up
 import { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
 import { until } from './support/gateway-harness.js'
 import { buildEntries, buildEntry } from './support/eh-entries.js'
-import { never, sendUntilConfirmed, threadedUplinkFor } from './support/eh-uplink-harness.js'
+import { never, sendUntilConfirmed, uplinkFor } from './support/eh-uplink-harness.js'
 import { startPeerForTest } from './per-test-resources.js'
 import { RecordingLogger } from './support/serial-harness.js'
 
@@ -20,7 +21,7 @@ const MAX_MESSAGE_SIZE = 8 * 1024
 
 async function setup(overrides: Record<string, unknown> = {}) {
   const peer = await startPeerForTest({ maxMessageSize: MAX_MESSAGE_SIZE })
-  const uplink = threadedUplinkFor(peer, overrides)
+  const uplink = uplinkFor(peer, { ...overrides, thread: 'worker' })
   onTestFinished(() => uplink.stop())
   await uplink.start()
   return { peer, uplink }
@@ -63,18 +64,6 @@ describe('ThreadedEventHubsUplink (SDK on its own thread)', () => {
     expect(uplink.health()).toEqual({ connected: true })
   })
 
-  it('the caller\'s abort reaches the thread: retriable `aborted`, the peer not marked down', async () => {
-    const { peer, uplink } = await setup({ sendTimeoutMs: 60_000 })
-    await uplink.send(buildEntries(1, 1), never)
-    peer.stallDeliveries(true)
-    const controller = new AbortController()
-    const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), controller.signal))
-    await peer.waitUntil(() => peer.stats().stalledDeliveries > 0)
-    controller.abort()
-    expect(await pending).toMatchObject({ reason: 'aborted', retriable: true })
-    expect(uplink.health().connected).toBe(true)
-  })
-
   it('a thread that dies fails its sends retriable, and the next send starts a new thread', async () => {
     const { peer, uplink } = await setup({ sendTimeoutMs: 60_000 })
     await uplink.send(buildEntries(1, 1), never)
@@ -91,18 +80,6 @@ describe('ThreadedEventHubsUplink (SDK on its own thread)', () => {
     await sendUntilConfirmed(uplink, entries)
     expect(peer.received().map((e) => e.messageId)).toEqual(expect.arrayContaining(entries.map((e) => e.id)))
     expect(uplink.health()).toEqual({ connected: true })
-  })
-
-  it('stop() fails an outstanding send as retriable `stopped`, and later sends too', async () => {
-    const { peer, uplink } = await setup({ sendTimeoutMs: 60_000 })
-    await uplink.send(buildEntries(1, 1), never)
-    peer.stallDeliveries(true)
-    const pending = rejection(uplink.send(buildEntries(2, 2, { firstDevice: 10 }), never))
-    await peer.waitUntil(() => peer.stats().stalledDeliveries > 0)
-    await uplink.stop()
-    expect(await pending).toMatchObject({ reason: 'stopped', retriable: true })
-    expect(await rejection(uplink.send(buildEntries(1, 1), never))).toMatchObject({ reason: 'stopped', retriable: true })
-    expect(uplink.health()).toEqual({ connected: false, detail: 'stopped' })
   })
 
   it('the thread logs through the gateway\'s logger, errors as plain fields and no secrets', async () => {

@@ -6,9 +6,8 @@
  * Lives in test/, not test/support, because it registers vitest hooks.
  */
 import { onTestFinished } from 'vitest'
-import type { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js'
 import { collectEvents, type CollectOptions, type Collector } from './support/collector.js'
-import { uplinkFor } from './support/eh-uplink-harness.js'
+import { uplinkFor, type AnyEventHubsUplink } from './support/eh-uplink-harness.js'
 import { startEventHubsPeer, type EventHubsPeer, type EventHubsPeerOptions } from './support/eventhubs-peer.js'
 import { startTestGateway, type TestGateway, type TestGatewayInput } from './support/gateway-harness.js'
 import { startMosquitto, type MosquittoHandle, type MosquittoOptions } from './support/mosquitto.js'
@@ -20,8 +19,8 @@ export async function startPeerForTest(opts: EventHubsPeerOptions = {}): Promise
   return peer
 }
 
-/** A started EventHubsUplink on `peer` (uplinkFor: short SDK retry delays), stopped after the test. */
-export async function startUplinkForTest(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): Promise<EventHubsUplink> {
+/** A started Event Hubs uplink on `peer` (uplinkFor: short SDK retry delays; `thread` picks which), stopped after the test. */
+export async function startUplinkForTest(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): Promise<AnyEventHubsUplink> {
   const uplink = uplinkFor(peer, overrides)
   onTestFinished(() => uplink.stop())
   await uplink.start()
@@ -32,7 +31,7 @@ export async function startUplinkForTest(peer: EventHubsPeer, overrides: Record<
 export async function startPeerWithUplinkForTest(
   peerOpts: EventHubsPeerOptions = {},
   overrides: Record<string, unknown> = {},
-): Promise<{ peer: EventHubsPeer; uplink: EventHubsUplink }> {
+): Promise<{ peer: EventHubsPeer; uplink: AnyEventHubsUplink }> {
   const peer = await startPeerForTest(peerOpts)
   return { peer, uplink: await startUplinkForTest(peer, overrides) }
 }

@@ -9,7 +9,16 @@ import { EventHubsUplink } from '../../gateway/uplink/eventhubs/eventhubs-uplink
 import { ThreadedEventHubsUplink } from '../../gateway/uplink/eventhubs/threaded-uplink.js'
 import type { EventHubsPeer } from './eventhubs-peer.js'
 
-export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): EventHubsUplink {
+/** Either Event Hubs uplink; which one follows the config's `thread`. */
+export type AnyEventHubsUplink = EventHubsUplink | ThreadedEventHubsUplink
+
+/**
+ * An uplink on `peer` with short SDK retry delays (the policy shape stays the production one), so
+ * outage tests are quick. `thread: 'worker'` in `overrides` gives the threaded one. Not started.
+ */
+export function uplinkFor(peer: EventHubsPeer, overrides: { thread: 'worker' } & Record<string, unknown>): ThreadedEventHubsUplink
+export function uplinkFor(peer: EventHubsPeer, overrides?: Record<string, unknown>): EventHubsUplink
+export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): AnyEventHubsUplink {
   const config = eventHubsUplinkSchema.parse({
     type: 'eventhubs',
     id: 'eh',
@@ -17,14 +26,8 @@ export function uplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown
     sendTimeoutMs: 5_000,
     ...overrides,
   })
-  // Short SDK delays keep outage tests quick; the policy shape stays the production one.
-  return new EventHubsUplink(config, { sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } })
-}
-
-/** The same, with the SDK on its own thread (`thread: worker`). Not started. */
-export function threadedUplinkFor(peer: EventHubsPeer, overrides: Record<string, unknown> = {}): ThreadedEventHubsUplink {
-  const config = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), sendTimeoutMs: 5_000, thread: 'worker', ...overrides })
-  return new ThreadedEventHubsUplink(config, { sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 } })
+  const sdkRetryOptions = { retryDelayInMs: 50, maxRetryDelayInMs: 200 }
+  return config.thread === 'worker' ? new ThreadedEventHubsUplink(config, { sdkRetryOptions }) : new EventHubsUplink(config, { sdkRetryOptions })
 }
 
 export const never = new AbortController().signal
