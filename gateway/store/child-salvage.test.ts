@@ -84,6 +84,17 @@ describe('salvage in child processes', () => {
     expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 7)))
   })
 
+  it('a damaged front key (beyond the end of the log) clears nothing: every entry is kept', async () => {
+    const dir = newDir()
+    await filledStore(dir, 10)
+    const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    await db.put('m!f!t', Buffer.from('9999', 'latin1')) // a wrong but well-formed number: it has no checksum
+    await db.close()
+    const store = await openStore(dir)
+    expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 10)))
+    expect(store.stats().drops.corrupt_entry ?? 0).toBe(0)
+  })
+
   it('acked entries a repair brought back (their deletions lost) are not sent again', async () => {
     const dir = newDir()
     await filledStore(dir, 10)

@@ -127,9 +127,11 @@ export async function repairInChild(dir: string, log: Logger): Promise<RepairOut
   snapshotDir(dir, repairing(dir))
   const outcome = await runChild(['repair', repairing(dir)])
   const result = outcome.lines.at(-1)
-  if (outcome.code !== 0 || typeof result?.keys !== 'number') {
+  // A repair that recovered nothing must not replace the original: the salvage copy that follows
+  // reads the original (moved aside and kept), not an empty repaired store.
+  if (outcome.code !== 0 || typeof result?.keys !== 'number' || result.keys === 0) {
     rmSync(repairing(dir), { recursive: true, force: true })
-    return { ok: false, detail: describeExit(outcome) }
+    return { ok: false, detail: result?.keys === 0 ? 'repair recovered nothing' : describeExit(outcome) }
   }
   renameSync(repairing(dir), repaired(dir))
   // Unusable files of earlier repairs stay available to the operator.

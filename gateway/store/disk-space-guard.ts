@@ -244,6 +244,13 @@ export class DiskSpaceGuard {
         await this.reclaim().catch((err: unknown) => this.opts.log.warn({ err }, 'store could not compact to free disk space'))
       }
       await this.sample()
+      if (this.disabled) {
+        // statfs stopped working: the guard refuses nothing from now on, so nothing is left to watch.
+        this.wantedBytes = 0
+        this.stopTimer()
+        this.onRoom()
+        return
+      }
       const free = this.estimatedFreeBytes()
       const level = this.levelOf(free)
       const headroom = level === 'room' ? free - this.reserveBytes : 0

@@ -59,11 +59,6 @@ export class FrontTrimmer {
     private readonly onReadError: (err: unknown) => void = () => undefined,
   ) {}
 
-  /** True when any deletion has been planned. */
-  planned(): boolean {
-    return [...this.scans.values()].some((s) => s.keys.length > 0)
-  }
-
   /** Bytes of the class still on disk after the deletions planned so far. */
   remainingBytes(priority: Priority): number {
     return logBytes(this.logs[priority]) - (this.scans.get(priority)?.bytes ?? 0)

@@ -85,9 +85,9 @@ export class LogWriter {
     const trimmer = new FrontTrimmer(db, logs, this.ctx.onReadError)
     try {
       const plan = await planAppend(events, { ...this.config, limitBytes, mayEvict: room.level !== 'critical', writableBytes: room.writableBytes, usedBytes, stopOnReject: opts.stopOnReject, trimmer })
-      // The disk, not maxBytes, limited this append: the guard watches for room (block waits on it).
-      const cutShort = !plan.complete || plan.rejected > 0 || plan.skippedOldest > 0 || trimmer.planned()
-      if (limitBytes < this.config.maxBytes && cutShort) this.ctx.disk.noteShortfall(events.reduce((n, e) => n + e.sizeBytes, 0))
+      // A blocking append the disk, not maxBytes, held back: the guard watches for room and wakes it.
+      // (Other policies drop or refuse instead of waiting: nobody would be woken.)
+      if (opts.allOrNothing && !plan.complete && limitBytes < this.config.maxBytes) this.ctx.disk.noteShortfall(events.reduce((n, e) => n + e.sizeBytes, 0))
       if (!plan.complete && opts.allOrNothing) return undefined
       const { ops: evictOps, results: trims } = await trimmer.finish()
       const storeMs = this.ctx.clock.now()

@@ -77,12 +77,24 @@ async function lastIntact(db: LevelDb, priority: Priority): Promise<{ offset: nu
   }
 }
 
-/** The persisted front of a class, after clearing entries left below it; undefined when unknown (older stores). */
-async function loadFront(db: LevelDb, priority: Priority, state: LoadProgress): Promise<number | undefined> {
+/** One past the highest offset the class ever had: from its meta key and its newest entry key. */
+async function logEnd(db: LevelDb, priority: Priority, meta: { next: number } | undefined): Promise<number> {
+  const [lastKey] = await db.keys({ ...entriesAfter(priority, -1), reverse: true, limit: 1 }).all()
+  const fromKeys = lastKey !== undefined && isEntryKey(lastKey) ? offsetOfKey(lastKey) + 1 : 0
+  return Math.max(meta?.next ?? 0, fromKeys)
+}
+
+/**
+ * The persisted front of a class, after clearing entries left below it; undefined when unknown
+ * (older stores) or damaged. The front value carries no checksum, so a value beyond the end of the
+ * log is taken as damage: clearing below it would delete live entries uncounted.
+ */
+async function loadFront(db: LevelDb, priority: Priority, meta: { next: number } | undefined, state: LoadProgress): Promise<number | undefined> {
   const raw = await db.get(frontKey(priority))
   const front = safeInt(raw)
-  if (raw && (front === undefined || front < 0)) state.damagedKeys.push(frontKey(priority))
-  if (front === undefined || front < 0) return undefined
+  const valid = front !== undefined && front >= 0 && front <= (await logEnd(db, priority, meta))
+  if (raw && !valid) state.damagedKeys.push(frontKey(priority))
+  if (!valid) return undefined
   const below = { gte: entryPrefix(priority), lt: entryKey(priority, front) }
   if (front > 0 && (await db.keys({ ...below, limit: 1 }).all()).length > 0) await db.clear(below)
   return front
@@ -94,7 +106,7 @@ async function loadLog(db: LevelDb, priority: Priority, ops: BatchOp[], state: L
   const meta = parseMeta(rawMeta)
   if (rawMeta && !meta) state.damagedKeys.push(metaKey(priority))
   if (meta) Object.assign(log, meta)
-  const front = await loadFront(db, priority, state)
+  const front = await loadFront(db, priority, meta, state)
   const loaded = await loadEntries(db, priority, log, meta, ops, state)
   const liveFrom = loaded.firstRow ?? log.next
   if (front !== undefined && liveFrom > front) state.lostEntries += liveFrom - front

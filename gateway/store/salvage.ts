@@ -81,7 +81,6 @@ async function tryRepair(dir: string, log: Logger): Promise<Error | undefined> {
     return err instanceof Error ? err : new Error(String(err)) // the snapshot or the swap failed
   }
   if (!outcome.ok) return new Error(`LevelDB repair in a child process failed (${outcome.detail})`)
-  if (outcome.keys === 0) return new Error('repair recovered nothing')
   return undefined
 }
 

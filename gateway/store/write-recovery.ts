@@ -62,14 +62,19 @@ export class WriteRecovery {
     if (this.stopped || this.cause !== undefined || err instanceof GatewayError || !isOutOfSpace(err)) return
     this.cause = err
     this.deps.log.error({ code: 'GW_ERR_STORE_FULL', err }, 'store: LevelDB failed a write for lack of disk space; writes are refused until it is reopened (when space is available)')
-    this.running = this.recover().finally(() => (this.running = undefined))
+    // A write failing again during a recovery's own follow-up starts a new recovery; only the
+    // newest may clear `running`, so stop() always waits for the one still going.
+    const run: Promise<void> = this.recover().finally(() => {
+      if (this.running === run) this.running = undefined
+    })
+    this.running = run
   }
 
   /** Ends a recovery in progress (store close); resolves when it has let go of the gate. */
   async stop(): Promise<void> {
     this.stopped = true
     this.wakeStop?.()
-    await this.running
+    while (this.running) await this.running
   }
 
   /** Resolves when no recovery is running (tests). */
