@@ -31,7 +31,7 @@ const CHILD_TIMEOUT_MS = 10 * 60_000
 const MAX_COPY_ATTEMPTS = 8
 
 /** The compiled child script (core/compiled-script.ts). */
-export function childScript(): string {
+function childScript(): string {
   return compiledScript(import.meta.url, 'leveldb-child.js')
 }
 
@@ -44,7 +44,7 @@ export interface ChildOutcome {
   stderr: string
 }
 
-export function describeExit(o: ChildOutcome): string {
+function describeExit(o: ChildOutcome): string {
   const how = o.signal ? `killed by ${o.signal}` : `exit ${o.code}`
   return `${how}${o.stderr ? `: ${o.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 400)}` : ''}`
 }
@@ -79,7 +79,7 @@ export function runChild(args: string[], timeoutMs = CHILD_TIMEOUT_MS): Promise<
 }
 
 /** Mirrors the directory's files into `dst` as hard links (copies where links are refused). */
-export function snapshotDir(src: string, dst: string): void {
+function snapshotDir(src: string, dst: string): void {
   rmSync(dst, { recursive: true, force: true })
   mkdirSync(dst, { recursive: true })
   for (const name of readdirSync(src)) {

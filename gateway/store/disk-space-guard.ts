@@ -118,11 +118,6 @@ export class DiskSpaceGuard {
     this.logIntervalMs = opts.logIntervalMs ?? 10_000
   }
 
-  /** The reserve in force (after open: the configured one or the default for this filesystem). */
-  get minFreeBytes(): number {
-    return this.reserveBytes
-  }
-
   /** First sample; fixes the default reserve from the filesystem's size. */
   async start(): Promise<void> {
     await this.sample()

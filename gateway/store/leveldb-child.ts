@@ -32,7 +32,7 @@ interface ClassicExtras {
 const repairDb = (Level as unknown as { repair: (dir: string) => Promise<void> }).repair.bind(Level)
 
 /** Key areas in copy order: sequence counters and meta before anything that may abort half-way. */
-export const COPY_AREAS = ['s!', 'm!', 'c!', 'd!', 'e!a!', 'e!t!'] as const
+const COPY_AREAS = ['s!', 'm!', 'c!', 'd!', 'e!a!', 'e!t!'] as const
 
 const BATCH = 500
 /** Offsets of an entry key: the last 16 characters (see keys.ts). */

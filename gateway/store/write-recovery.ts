@@ -42,14 +42,8 @@ export class WriteRecovery {
   private running: Promise<void> | undefined
   private stopped = false
   private wakeStop: (() => void) | undefined
-  /** Reopens done since open (for tests and status). */
-  reopens = 0
 
   constructor(private readonly deps: WriteRecoveryDeps) {}
-
-  get broken(): boolean {
-    return this.cause !== undefined
-  }
 
   /** @throws GatewayError GW_ERR_STORE_FULL while LevelDB refuses writes (until reopened). */
   assertWritable(): void {
@@ -75,11 +69,6 @@ export class WriteRecovery {
     this.stopped = true
     this.wakeStop?.()
     while (this.running) await this.running
-  }
-
-  /** Resolves when no recovery is running (tests). */
-  async settled(): Promise<void> {
-    await this.running
   }
 
   private async recover(): Promise<void> {
@@ -112,7 +101,6 @@ export class WriteRecovery {
       await this.pause(retryMs)
       if (this.stopped) return
     }
-    this.reopens++
     this.cause = undefined
     this.deps.log.warn({ code: 'GW_ERR_STORE_FULL', attempts }, 'store: LevelDB reopened after a failed write; writes work again')
     await this.deps.onReopened().catch((err: unknown) => {
