@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BindingError, STRUCTURED_CONTENT_TYPE, toEventData } from '../gateway/uplink/eventhubs/amqp-binding.js'
+import { BATCH_CONTENT_TYPE, BindingError, isJsonObjectText, STRUCTURED_CONTENT_TYPE, toBatchEventData, toEventData } from '../gateway/uplink/eventhubs/amqp-binding.js'
 import { compilePartitionKey } from '../gateway/uplink/eventhubs/partition-key.js'
 import { buildEntry } from './support/eh-entries.js'
 
@@ -75,5 +75,24 @@ describe('compilePartitionKey', () => {
   it('falls back to the whole source for a foreign source shape', () => {
     const entry = { ...buildEntry(), source: 'urn:other' }
     expect(compilePartitionKey('{deviceId}')(entry)).toBe('urn:other')
+  })
+})
+
+describe('batch mode documents (JSON batch format, outside the AMQP binding)', () => {
+  it('joins the stored texts into one array, with a message_id that follows the ids', () => {
+    const a = buildEntry({ sequence: 1 })
+    const b = buildEntry({ sequence: 2 })
+    const ev = toBatchEventData([a, b])
+    expect(ev.contentType).toBe(BATCH_CONTENT_TYPE)
+    expect(JSON.parse((ev.body as Buffer).toString('utf8'))).toEqual([JSON.parse(a.json), JSON.parse(b.json)])
+    expect(toBatchEventData([a, b]).messageId).toBe(ev.messageId)
+    expect(toBatchEventData([b, a]).messageId).not.toBe(ev.messageId)
+    expect(String(ev.messageId).length).toBeLessThanOrEqual(128) // AMQP message_id limit the SDK enforces
+  })
+
+  it('admits only texts that look like one JSON object', () => {
+    expect(isJsonObjectText('{"a":1}')).toBe(true)
+    expect(isJsonObjectText(' \n{"a":1}\n ')).toBe(true)
+    for (const bad of ['', '   ', '"text"', '[1]', '{"a":1', '1', 'null']) expect(isJsonObjectText(bad)).toBe(false)
   })
 })

@@ -23,6 +23,14 @@ describe('eventHubsUplinkSchema', () => {
     })
   })
 
+  it('batch mode: batchMessageBytes defaults to 64 KiB and stays within 1 KiB-1 MiB', () => {
+    const base = { type: 'eventhubs', id: 'eh', connectionString: `${CS};EntityPath=hub`, mode: 'batch' }
+    expect(eventHubsUplinkSchema.parse(base)).toMatchObject({ mode: 'batch', batchMessageBytes: 65536 })
+    expect(eventHubsUplinkSchema.parse({ ...base, batchMessageBytes: '256KiB' }).batchMessageBytes).toBe(262144)
+    expect(messages({ ...base, batchMessageBytes: 100 })).toEqual(['batchMessageBytes: batchMessageBytes must be at least 1KiB'])
+    expect(messages({ ...base, batchMessageBytes: '2MiB' })).toEqual(['batchMessageBytes: batchMessageBytes must be at most 1MiB'])
+  })
+
   it('accepts a namespace connection string plus eventHubName, and the key fields', () => {
     expect(messages({ type: 'eventhubs', id: 'eh', connectionString: CS, eventHubName: 'hub' })).toEqual([])
     expect(messages({ type: 'eventhubs', id: 'eh', ...keyFields })).toEqual([])
@@ -53,7 +61,7 @@ describe('eventHubsUplinkSchema', () => {
     const base = { type: 'eventhubs', id: 'eh', connectionString: `${CS};EntityPath=hub` }
     expect(messages({ ...base, partitionKey: '{gatewayId}/{deviceId}' })).toEqual([])
     expect(messages({ ...base, partitionKey: '{topic}' })[0]).toMatch(/unknown placeholder \{topic\}/)
-    expect(messages({ ...base, mode: 'batch' })).toHaveLength(1)
+    expect(messages({ ...base, mode: 'batched' })).toHaveLength(1)
     expect(messages({ ...base, qos: 1 })).toHaveLength(1)
   })
 

@@ -1,19 +1,20 @@
 /**
  * Issue 4 acceptance, through the REAL gateway: simulator → ingest → LevelStore → forwarder →
  * EventHubsUplink (the real @azure/event-hubs producer) → the local AMQP peer. What arrives, in
- * which shape (both CloudEvents AMQP binding modes), within which size, judged from source +
+ * which shape (both CloudEvents AMQP binding modes, and batch mode), within which size, judged from source +
  * sequence; and an event too large for the hub is dead-lettered alone while the rest flows.
  */
 import { describe, expect, it } from 'vitest'
 import { expectedFromSimulator, until } from './support/gateway-harness.js'
 import { distinctPairs, ehVerdict } from './support/eh-verdict.js'
+import type { ReceivedEvent } from './support/eventhubs-peer.js'
 import { startPeerForTest, startTestGatewayForTest } from './per-test-resources.js'
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const MAX_MESSAGE_SIZE = 8 * 1024
 
 /** A peer and a gateway forwarding `sources` to it, both gone after the test. */
-async function start(mode: 'binary' | 'structured', sources: unknown[], uplink: Record<string, unknown> = {}) {
+async function start(mode: 'binary' | 'structured' | 'batch', sources: unknown[], uplink: Record<string, unknown> = {}) {
   const peer = await startPeerForTest({ maxMessageSize: MAX_MESSAGE_SIZE })
   const gw = await startTestGatewayForTest({
     gatewayId: `gw-eh-${mode}`,
@@ -23,13 +24,58 @@ async function start(mode: 'binary' | 'structured', sources: unknown[], uplink: 
   return { peer, gw }
 }
 
+function expectBinaryEvent(ev: ReceivedEvent): void {
+  const p = ev.applicationProperties
+  expect(ev.partitionKey).toBe(p['cloudEvents_source'])
+  expect(ev.messageId).toBe(p['cloudEvents_id'])
+  expect(ev.messageId).toMatch(UUID)
+  expect(ev.contentType).toBe('application/json')
+  expect(Object.keys(p).sort()).toEqual(
+    ['cloudEvents_id', 'cloudEvents_sequence', 'cloudEvents_source', 'cloudEvents_specversion', 'cloudEvents_time', 'cloudEvents_type'],
+  )
+  expect(p).toMatchObject({ cloudEvents_specversion: '1.0', cloudEvents_type: 'io.edgegateway.environment' })
+  expect(String(p['cloudEvents_sequence'])).toMatch(/^\d{20}$/)
+  expect(JSON.parse(ev.body.toString('utf8'))).toMatchObject({ temperatureC: expect.any(Number), humidityPct: expect.any(Number) })
+}
+
+function expectStructuredEvent(ev: ReceivedEvent): void {
+  const ce = JSON.parse(ev.body.toString('utf8')) as Record<string, unknown>
+  expect(ev.contentType).toBe('application/cloudevents+json')
+  expect(ev.applicationProperties).toEqual({})
+  expect(ev.partitionKey).toBe(ce.source)
+  expect(ev.messageId).toBe(ce.id)
+  expect(ev.messageId).toMatch(UUID)
+  expectCloudEvent(ce)
+}
+
+function expectBatchDocument(ev: ReceivedEvent): void {
+  const members = JSON.parse(ev.body.toString('utf8')) as Array<Record<string, unknown>>
+  expect(ev.contentType).toBe('application/cloudevents-batch+json')
+  expect(ev.applicationProperties).toEqual({})
+  expect(ev.messageId).toMatch(/^batch-/)
+  expect(members.length).toBeGreaterThan(0)
+  for (const ce of members) {
+    expect(ce.source).toBe(ev.partitionKey) // one device per document
+    expect(ce.id).toMatch(UUID)
+    expectCloudEvent(ce)
+  }
+}
+
+function expectCloudEvent(ce: Record<string, unknown>): void {
+  expect(ce).toMatchObject({ specversion: '1.0', type: 'io.edgegateway.environment', datacontenttype: 'application/json' })
+  expect(ce.data).toMatchObject({ temperatureC: expect.any(Number) })
+}
+
 describe('gateway → Event Hubs peer: what arrives', () => {
-  // Both binding modes on the gateway's loop, and binary mode with the SDK on its own thread
-  // (`thread: worker`, threaded-uplink.ts): the forwarder must not be able to tell them apart.
+  // Both binding modes and batch mode on the gateway's loop, and binary and batch mode with the SDK
+  // on its own thread (`thread: worker`, threaded-uplink.ts): the forwarder must not be able to
+  // tell them apart.
   const cases = [
     { mode: 'binary', thread: 'main' },
     { mode: 'structured', thread: 'main' },
     { mode: 'binary', thread: 'worker' },
+    { mode: 'batch', thread: 'main' },
+    { mode: 'batch', thread: 'worker' },
   ] as const
   for (const { mode, thread } of cases) {
     it(`every reading once, in order per device, keyed by device, within max_message_size (${mode}, thread ${thread})`, async () => {
@@ -39,7 +85,7 @@ describe('gateway → Event Hubs peer: what arrives', () => {
       // maxInFlight 4 with several AMQP batches per key and send: the case where a later forwarder
       // batch could overtake an earlier one of the same device if keys were not serialised.
       const { peer, gw } = await start(mode, [{ type: 'simulator', id: 'sim', devices, intervalMs: 0, count }], { maxEvents: 200, maxInFlight: 4, thread })
-      await peer.waitFor((events) => events.length >= total)
+      await peer.waitUntil(() => distinctPairs(peer.received()) >= total)
       // The forwarded counter moves just after the ack's store write resolved: wait for both.
       await until(() => gw.metrics.snapshot().forwarded >= total && gw.gateway.store.stats().perUplink.eh?.depth === 0, 'queue drained')
 
@@ -49,36 +95,20 @@ describe('gateway → Event Hubs peer: what arrives', () => {
 
       for (const ev of peer.received()) {
         expect(ev.address).toBe('hub') // keyed sends: the service picks the partition
-        if (mode === 'binary') {
-          const p = ev.applicationProperties
-          expect(ev.partitionKey).toBe(p['cloudEvents_source'])
-          expect(ev.messageId).toBe(p['cloudEvents_id'])
-          expect(ev.contentType).toBe('application/json')
-          expect(Object.keys(p).sort()).toEqual(
-            ['cloudEvents_id', 'cloudEvents_sequence', 'cloudEvents_source', 'cloudEvents_specversion', 'cloudEvents_time', 'cloudEvents_type'],
-          )
-          expect(p).toMatchObject({ cloudEvents_specversion: '1.0', cloudEvents_type: 'io.edgegateway.environment' })
-          expect(String(p['cloudEvents_sequence'])).toMatch(/^\d{20}$/)
-          expect(JSON.parse(ev.body.toString('utf8'))).toMatchObject({ temperatureC: expect.any(Number), humidityPct: expect.any(Number) })
-        } else {
-          const ce = JSON.parse(ev.body.toString('utf8')) as Record<string, unknown>
-          expect(ev.contentType).toBe('application/cloudevents+json')
-          expect(ev.applicationProperties).toEqual({})
-          expect(ev.partitionKey).toBe(ce.source)
-          expect(ev.messageId).toBe(ce.id)
-          expect(ce).toMatchObject({ specversion: '1.0', type: 'io.edgegateway.environment', datacontenttype: 'application/json' })
-          expect(ce.data).toMatchObject({ temperatureC: expect.any(Number) })
-        }
-        expect(ev.messageId).toMatch(UUID)
+        if (mode === 'batch') expectBatchDocument(ev)
+        else if (mode === 'binary') expectBinaryEvent(ev)
+        else expectStructuredEvent(ev)
         expect(ev.partitionKey).toMatch(/^\/gateways\/gw-eh-[a-z]+\/sim\/sim-000[1-4]$/)
       }
-      expect(new Set(peer.received().map((e) => e.messageId)).size).toBe(total)
+      if (mode !== 'batch') expect(new Set(peer.received().map((e) => e.messageId)).size).toBe(total)
 
       // Batching happened, and never beyond what the link advertised.
       const batches = peer.batches()
       for (const b of batches) expect(b.bytes).toBeLessThanOrEqual(MAX_MESSAGE_SIZE)
       expect(batches.length).toBeLessThan(total / 5)
       expect(batches.length).toBeGreaterThan(total * 300 / MAX_MESSAGE_SIZE / 2) // ~300-byte events: 8 KiB cannot hold them all
+      // batch mode: documents of several events, bounded by the link (8 KiB < batchMessageBytes).
+      if (mode === 'batch') expect(peer.received().length).toBeLessThan(total / 5)
       expect(peer.stats().tooLargeRejections).toBe(0)
       // One partition key per AMQP batch: each delivery carries one device only.
       const keysPerBatch = new Map<number, Set<string | undefined>>()

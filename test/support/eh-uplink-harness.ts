@@ -53,15 +53,18 @@ export async function sendUntilConfirmed(
   }
 }
 
-/** Sequence numbers per partition key, in arrival order. */
+/** Sequence numbers per partition key, in arrival order (every member of a batch document). */
 export function sequencesByKey(events: readonly { partitionKey?: string; applicationProperties: Record<string, unknown>; body: Buffer; contentType?: string }[]): Map<string, number[]> {
   const out = new Map<string, number[]>()
   for (const e of events) {
-    const seq =
-      e.applicationProperties['cloudEvents_sequence'] ??
-      (e.contentType?.startsWith('application/cloudevents') ? JSON.parse(e.body.toString()).sequence : undefined)
+    let seqs: unknown[]
+    if (e.applicationProperties['cloudEvents_sequence'] !== undefined) seqs = [e.applicationProperties['cloudEvents_sequence']]
+    else if (e.contentType?.startsWith('application/cloudevents')) {
+      const doc = JSON.parse(e.body.toString()) as { sequence?: unknown } | Array<{ sequence?: unknown }>
+      seqs = Array.isArray(doc) ? doc.map((m) => m.sequence) : [doc.sequence]
+    } else seqs = [undefined]
     const list = out.get(e.partitionKey ?? '') ?? []
-    list.push(Number(seq))
+    list.push(...seqs.map(Number))
     out.set(e.partitionKey ?? '', list)
   }
   return out

@@ -1,8 +1,9 @@
 /**
  * Judges what the Event Hubs test peer received, from CloudEvent `source` + `sequence`, with the
- * same rules as `collector.verdict` for MQTT (both delegate to sequence-verdict.ts). Both AMQP
- * binding modes are read: binary (attributes in `cloudEvents_*` application properties) and
- * structured (the JSON event format as the body).
+ * same rules as `collector.verdict` for MQTT (both delegate to sequence-verdict.ts). Every mode
+ * the uplink sends is read: binary (attributes in `cloudEvents_*` application properties),
+ * structured (the JSON event format as the body) and batch (a JSON batch document: one received
+ * AMQP message, several CloudEvents).
  * No vitest import (usable from benches too).
  */
 import type { ReceivedEvent } from './eventhubs-peer.js'
@@ -23,8 +24,16 @@ export interface EhCloudEvent {
 }
 
 const STRUCTURED = 'application/cloudevents'
+const BATCH = 'application/cloudevents-batch+json'
 
-/** Reads source, id and sequence from one received event, in either binding mode. */
+/** The CloudEvents one received AMQP message carries: several in batch mode, else one. */
+export function cloudEventsIn(e: ReceivedEvent): EhCloudEvent[] {
+  if (!e.contentType?.startsWith(BATCH)) return [asCloudEvent(e)]
+  const members = JSON.parse(e.body.toString('utf8')) as Array<Record<string, unknown>>
+  return members.map((attrs) => fromAttributes(attrs, e))
+}
+
+/** Reads source, id and sequence from one received event, in binary or structured mode. */
 export function asCloudEvent(e: ReceivedEvent): EhCloudEvent {
   let attrs: Record<string, unknown>
   if (e.contentType?.startsWith(STRUCTURED)) {
@@ -35,6 +44,10 @@ export function asCloudEvent(e: ReceivedEvent): EhCloudEvent {
       if (k.startsWith('cloudEvents_') || k.startsWith('cloudEvents:')) attrs[k.slice('cloudEvents_'.length)] = v
     }
   }
+  return fromAttributes(attrs, e)
+}
+
+function fromAttributes(attrs: Record<string, unknown>, e: ReceivedEvent): EhCloudEvent {
   return {
     source: String(attrs['source']),
     id: String(attrs['id']),
@@ -45,7 +58,7 @@ export function asCloudEvent(e: ReceivedEvent): EhCloudEvent {
 }
 
 export function cloudEventsOf(received: readonly ReceivedEvent[]): EhCloudEvent[] {
-  return received.map(asCloudEvent)
+  return received.flatMap(cloudEventsIn)
 }
 
 /** Distinct (source, sequence) pairs received, optionally only for sources in `only`. */

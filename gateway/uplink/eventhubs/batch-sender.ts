@@ -10,10 +10,12 @@
  *   every earlier pending send, and fails with it.
  * - Batch size is the service's business: `createBatch()` reads `max_message_size` from the link
  *   and `tryAdd` refuses what would exceed it. An event that does not fit an EMPTY batch is
- *   rejected alone (`message_too_large`); the others go on.
+ *   rejected alone (`message_too_large`); the others go on. A message carrying several entries
+ *   (batch mode) is split in two instead, down to single entries.
  * - If the service still refuses a batch as too large (its limit shrank below what the link
- *   advertised), the batch is resent in halves, in order, down to single events; a single event
- *   it refuses is rejected alone. At most log2(n) extra sends.
+ *   advertised), the batch is resent in halves, in order, down to single messages, and a single
+ *   message of several entries is split; a single entry it refuses is rejected alone. At most
+ *   log2(n) extra sends per level.
  * - Resolves only after every sendBatch of every key resolved. On the first failure no new key is
  *   started; keys already in flight finish, then the failures are thrown together (the caller
  *   classifies them). Keys that were accepted before the failure are resent on retry: duplicates,
@@ -33,10 +35,14 @@ export interface BatchProducer {
 /** Runs one SDK call under the uplink's deadline and stop signal (see op-deadline.ts). */
 export type GuardedCall = <T>(what: string, op: (signal: AbortSignal) => Promise<T>) => Promise<T>
 
+/** One AMQP message and the stored entries it carries (one, or several in batch mode). */
 export interface PreparedEvent {
-  entry: Entry
+  entries: Entry[]
   event: EventData
 }
+
+/** Re-encodes a message of several entries as two (in order); undefined for a single entry. */
+export type SplitMessage = (message: PreparedEvent) => PreparedEvent[] | undefined
 
 export type Rejection = SendResult['rejected'][number]
 
@@ -45,14 +51,20 @@ interface KeyContext {
   call: GuardedCall
   key: string
   rejected: Rejection[]
+  split: SplitMessage
 }
 
-function tooLarge(entry: Entry, message: string): Rejection {
-  return { entry, reason: 'message_too_large', message }
+function reject(ctx: KeyContext, item: PreparedEvent, reason: string, message: string): void {
+  for (const entry of item.entries) ctx.rejected.push({ entry, reason, message })
+}
+
+function bytesOf(item: PreparedEvent): number {
+  return item.entries.reduce((n, e) => n + e.sizeBytes, 0)
 }
 
 /** Sends `items` of one key in order, at most `maxPerBatch` per AMQP batch. */
-async function sendKey(ctx: KeyContext, items: PreparedEvent[], maxPerBatch: number): Promise<void> {
+async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: number): Promise<void> {
+  const items = [...given] // splitting replaces an item by its halves in place
   let i = 0
   while (i < items.length) {
     const batch = await ctx.call('createBatch', (signal) =>
@@ -65,7 +77,7 @@ async function sendKey(ctx: KeyContext, items: PreparedEvent[], maxPerBatch: num
         added = batch.tryAdd(item.event)
       } catch (err) {
         // The SDK validates while encoding (e.g. message_id longer than 128 characters).
-        ctx.rejected.push({ entry: item.entry, reason: 'invalid_event', message: String((err as Error)?.message ?? err) })
+        reject(ctx, item, 'invalid_event', String((err as Error)?.message ?? err))
         i++
         continue
       }
@@ -73,7 +85,12 @@ async function sendKey(ctx: KeyContext, items: PreparedEvent[], maxPerBatch: num
         members.push(item)
         i++
       } else if (members.length === 0) {
-        ctx.rejected.push(tooLarge(item.entry, `event of ${item.entry.sizeBytes} bytes does not fit an empty batch (max ${batch.maxSizeInBytes} bytes)`))
+        const halves = ctx.split(item)
+        if (halves) {
+          items.splice(i, 1, ...halves)
+          continue
+        }
+        reject(ctx, item, 'message_too_large', `event of ${bytesOf(item)} bytes does not fit an empty batch (max ${batch.maxSizeInBytes} bytes)`)
         i++
       } else {
         break // full: send it, the next batch starts with this item
@@ -89,7 +106,9 @@ async function sendMembers(ctx: KeyContext, batch: EventDataBatch, members: Prep
   } catch (err) {
     if (!isMessageTooLarge(err)) throw err
     if (members.length === 1) {
-      ctx.rejected.push(tooLarge(members[0]!.entry, `refused by the service as too large: ${String((err as Error)?.message ?? err)}`))
+      const halves = ctx.split(members[0]!)
+      if (halves) return sendKey(ctx, halves, Number.POSITIVE_INFINITY)
+      reject(ctx, members[0]!, 'message_too_large', `refused by the service as too large: ${String((err as Error)?.message ?? err)}`)
       return
     }
     await sendKey(ctx, members, Math.ceil(members.length / 2))
@@ -97,10 +116,10 @@ async function sendMembers(ctx: KeyContext, batch: EventDataBatch, members: Prep
 }
 
 /** Groups by key, keeping each key's order; Map iteration order is first-seen order. */
-export function groupByKey(items: PreparedEvent[], keyOf: (entry: Entry) => string): Map<string, PreparedEvent[]> {
-  const groups = new Map<string, PreparedEvent[]>()
+export function groupByKey<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
   for (const item of items) {
-    const key = keyOf(item.entry)
+    const key = keyOf(item)
     const list = groups.get(key)
     if (list) list.push(item)
     else groups.set(key, [item])
@@ -122,6 +141,7 @@ export async function sendGroups(
   concurrency: number,
   turns: ReadonlyMap<string, KeyTurn> = new Map(),
   signal: AbortSignal = new AbortController().signal,
+  split: SplitMessage = () => undefined,
 ): Promise<Rejection[]> {
   const rejected: Rejection[] = []
   const failures: unknown[] = []
@@ -133,7 +153,7 @@ export async function sendGroups(
       const turn = turns.get(key)
       try {
         await turn?.ready(signal)
-        await sendKey({ producer, call, key, rejected }, items, Number.POSITIVE_INFINITY)
+        await sendKey({ producer, call, key, rejected, split }, items, Number.POSITIVE_INFINITY)
         turn?.settle()
       } catch (err) {
         failures.push(err)

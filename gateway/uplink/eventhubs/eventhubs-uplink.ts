@@ -18,7 +18,7 @@ import type { EventHubClientOptions, RetryOptions } from '@azure/event-hubs'
 import { UplinkError, GatewayError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/observability.js'
 import type { Entry, SendResult, Uplink, UplinkBatchLimits, UplinkHealth } from '../../core/types.js'
-import { toEventData } from './amqp-binding.js'
+import { encodeMessages, splitBatchMessage } from './message-encoder.js'
 import { groupByKey, sendGroups, type GuardedCall, type PreparedEvent, type Rejection } from './batch-sender.js'
 import { classifyEventHubsError, type ClassifyOptions } from './classify-error.js'
 import { batchLimitsOf, type EventHubsUplinkConfig } from './config.js'
@@ -126,25 +126,21 @@ export class EventHubsUplink implements Uplink {
     const client = this.client
     if (!client) throw new UplinkError('stopped', `uplink ${this.id} is not running`, { retriable: true })
     const rejected: Rejection[] = []
-    const prepared: PreparedEvent[] = []
-    for (const entry of batch) {
-      try {
-        prepared.push({ entry, event: toEventData(entry, this.config.mode) })
-      } catch (err) {
-        rejected.push({ entry, reason: 'invalid_event', message: (err as Error).message })
-      }
+    const groups = new Map<string, PreparedEvent[]>()
+    for (const [key, entries] of groupByKey(batch, this.keyOf)) {
+      const messages = encodeMessages(entries, this.config, rejected)
+      if (messages.length > 0) groups.set(key, messages)
     }
-    if (prepared.length === 0) return { rejected }
+    if (groups.size === 0) return { rejected }
     const seq = ++this.opSeq
     const stopSignal = this.stopController.signal
-    const groups = groupByKey(prepared, this.keyOf)
     // Synchronously, before anything is awaited: the place in line per key is the call order.
     const turns = this.keyOrder.enter(groups.keys())
     const scope = linkSignals([signal, stopSignal])
     const watchToken = this.watch.begin()
     let confirmed = false
     try {
-      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, turns, scope.signal)))
+      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, turns, scope.signal, splitBatchMessage)))
       confirmed = true
     } catch (err) {
       const failure = stopSignal.aborted
