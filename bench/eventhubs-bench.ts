@@ -2,6 +2,8 @@
  * Event Hubs throughput: the durable pipeline (simulator → LevelStore → forwarder →
  * EventHubsUplink → peer, every batch accepted) against the raw SDK (createBatch / tryAdd /
  * sendBatch, no store) on the same local AMQP peer, the same number of events, in the same run.
+ * The pipeline runs in structured mode (the same AMQP messages as the yardstick) and in batch
+ * mode (the same events in JSON batch documents: fewer, larger AMQP messages).
  *
  * Both producers run in a child process of their own (pipeline-worker.js scenario `eventhubs`,
  * eventhubs-yardstick-worker.js) while the peer runs here, so neither shares its event loop with
@@ -48,6 +50,8 @@ export interface EventHubsBenchResult {
   backlogEvents: number
   /** The same pipeline and drain with `thread: worker` (the SDK on a thread of its own). */
   worker: UplinkPathFigures
+  /** The same pipeline and drain in `mode: batch` (JSON batch documents), on the main thread. */
+  batch: UplinkPathFigures
 }
 
 /** Figures of one uplink configuration (pipeline and drain), against the run's raw SDK figure. */
@@ -104,13 +108,13 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`. */
-async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number }> {
+/** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`, in `mode`. */
+async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number }> {
   const cs = peer.connectionString()
-  const pipe = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread], pin))
+  const pipe = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode], pin))
   // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
   await peer.kill()
-  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread], pin, () => peer.restart()))
+  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread, mode], pin, () => peer.restart()))
   return {
     pipelineEventsPerSec: pipe['eventsPerSec']!,
     ratio: pipe['eventsPerSec']! / rawSdkEventsPerSec,
@@ -126,17 +130,18 @@ async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', rawSd
 
 /**
  * Runs every measurement against one peer (1 MiB max message size, like Event Hubs Standard):
- * the raw SDK, then the pipeline and the drain with the default `thread: main`, then with
- * `thread: worker`.
+ * the raw SDK, then the pipeline and the drain in structured mode with the default `thread: main`,
+ * then with `thread: worker`, then in batch mode on the main thread.
  */
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
   try {
     const raw = await runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin)
     const rawSdkEventsPerSec = raw['eventsPerSec']!
-    const { backlogEvents, ...main } = await measurePath(peer, 'main', rawSdkEventsPerSec, opts.pin)
-    const { backlogEvents: _, ...worker } = await measurePath(peer, 'worker', rawSdkEventsPerSec, opts.pin)
-    return { ...main, rawSdkEventsPerSec, rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!, backlogEvents, worker }
+    const { backlogEvents, ...main } = await measurePath(peer, 'main', 'structured', rawSdkEventsPerSec, opts.pin)
+    const { backlogEvents: _w, ...worker } = await measurePath(peer, 'worker', 'structured', rawSdkEventsPerSec, opts.pin)
+    const { backlogEvents: _b, ...batch } = await measurePath(peer, 'main', 'batch', rawSdkEventsPerSec, opts.pin)
+    return { ...main, rawSdkEventsPerSec, rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!, backlogEvents, worker, batch }
   } finally {
     await peer.close()
   }

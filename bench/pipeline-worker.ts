@@ -1,7 +1,7 @@
 /**
  * One benchmark scenario in a fresh process (so RSS figures belong to that scenario alone).
  * Usage: node --expose-gc dist/bench/pipeline-worker.js <throughput|backlog> <brokerUrl> <events> <dataDir>
- *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir> [main|worker]
+ *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir> [main|worker] [structured|batch]
  * `backlog` and `eventhubs-backlog` fill the store with the uplink's peer down, print BACKLOG_READY,
  * and then time the drain once the parent brought the peer up.
  * Prints one JSON line with its figures.
@@ -20,11 +20,12 @@ const DEVICES = 100
 
 /**
  * Scenario `eventhubs`: the uplink against the local AMQP peer (`url` is its emulator connection
- * string). Structured mode, like the raw SDK yardstick it is compared with. maxEvents 2000: with
+ * string). Structured mode (the same AMQP messages as the raw SDK yardstick sends), or batch mode
+ * (JSON batch documents: one AMQP message per device per forwarder batch). maxEvents 2000: with
  * one partition key per device, a forwarder batch becomes one AMQP batch per device, so 100
  * devices at the default 500 make batches of 5 events (4x the AMQP batches, ~15% more CPU/event).
  */
-const EVENTHUBS_UPLINK = (connectionString: string, thread: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode: 'structured', maxEvents: 2000, thread })
+const EVENTHUBS_UPLINK = (connectionString: string, thread: string, mode: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode, maxEvents: 2000, thread })
 
 /**
  * A source that starts its inner source only once `open` resolves. The Event Hubs scenario uses it
@@ -48,7 +49,7 @@ class GatedSource implements Source {
 }
 
 async function main(): Promise<void> {
-  const [scenario, url, eventsArg, dataDir, ehThread = 'main'] = process.argv.slice(2)
+  const [scenario, url, eventsArg, dataDir, ehThread = 'main', ehMode = 'structured'] = process.argv.slice(2)
   const events = Number(eventsArg)
   const devices = Math.min(DEVICES, events)
   const simulator = { type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }
@@ -61,7 +62,7 @@ async function main(): Promise<void> {
     sources: gated ? [] : [simulator],
     uplinks: [
       eventhubs
-        ? EVENTHUBS_UPLINK(url!, ehThread)
+        ? EVENTHUBS_UPLINK(url!, ehThread, ehMode)
         : // Batch mode: one topic per source, so a batch is not split per device (the events carry their source).
           { type: 'mqtt', id: 'bench', url, protocolVersion: 5, mode: 'batch', topic: 'edge/{gatewayId}/{sourceId}', maxEvents: 500, maxBytes: '256KiB', lingerMs: 5, maxInFlight: 8 },
     ],
