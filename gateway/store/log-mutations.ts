@@ -4,12 +4,32 @@
  */
 import { PRIORITIES, type Priority } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
-import type { BatchOp } from './front-trimmer.js'
-import type { TrimResult } from './front-trimmer.js'
+import type { BatchOp, LevelDb, TrimResult } from './front-trimmer.js'
 import { CLOCK_KEY, counterKey, entryKey, metaKey } from './keys.js'
 import { effectiveAcked, type ClassLog, type CursorState, type LogHead, type PerClass } from './log-state.js'
 import { encodeStoreTime } from './store-clock.js'
 import { sealEntryValue } from './value-codec.js'
+
+/**
+ * Writes `ops` as ONE LevelDB WriteBatch (atomic, like db.batch(array)) through abstract-level's
+ * chained batch. Why not db.batch(array): for every op it clones `{...options, ...op}`, validates
+ * and looks up encodings, and the native side then reads each op's properties back; measured for
+ * 1000 puts of ~300 B that is ~12 µs of main-thread CPU per op against ~1 µs chained.
+ */
+export async function writeBatch(db: LevelDb, ops: readonly BatchOp[], options: { sync?: boolean } = {}): Promise<void> {
+  if (ops.length === 0) return
+  const batch = db.batch()
+  try {
+    for (const op of ops) {
+      if (op.type === 'put') batch.put(op.key, op.value)
+      else batch.del(op.key)
+    }
+  } catch (err) {
+    await batch.close() // nothing was written; release the native batch now, not at GC
+    throw err
+  }
+  await batch.write(options)
+}
 
 /** Where a class's log ends after an append. */
 export interface AppendedRange {

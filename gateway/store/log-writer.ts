@@ -10,7 +10,7 @@ import type { DropCounter } from './drop-counter.js'
 import { FrontTrimmer, type BatchOp, type LevelDb } from './front-trimmer.js'
 import { CLOCK_KEY, cursorKey, entryKey, frontKey } from './keys.js'
 import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass } from './log-state.js'
-import { applyAppend, applyTrims, buildAppendOps, collectible } from './log-mutations.js'
+import { applyAppend, applyTrims, buildAppendOps, collectible, writeBatch } from './log-mutations.js'
 import { refreshCursorHead } from './open-state.js'
 import type { SkippedRange } from './reader.js'
 import type { Notifier } from './serial-lock.js'
@@ -99,7 +99,7 @@ export class LogWriter {
         return frontPut(p, trim ? (trim.newFirst?.offset ?? logs[p].next) : (logs[p].first?.offset ?? logs[p].next))
       })
       const all = [...evictOps, ...ops, ...fronts, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
-      if (all.length > 0) await db.batch(all, { sync: true })
+      await writeBatch(db, all, { sync: true })
       this.ctx.disk.noteWritten(plan.accepted.reduce((n, p) => n + p.sizeBytes, 0) + all.length * OP_OVERHEAD_BYTES)
       if (evictOps.length > 0) this.ctx.disk.noteDeleted()
       if (ops.length > 0) this.ctx.clock.savedMs = storeMs
@@ -201,7 +201,7 @@ export class LogWriter {
       if (long.includes(r)) continue
       for (let offset = r.fromOffset; offset <= r.throughOffset; offset++) ops.push({ type: 'del', key: entryKey(r.priority, offset) })
     }
-    if (ops.length > 0) await db.batch(ops)
+    await writeBatch(db, ops)
     this.ctx.disk.noteWritten(ops.length * OP_OVERHEAD_BYTES)
     // A crash during clear leaves a prefix of the range; the next open collects it again.
     for (const r of long) await db.clear({ gte: entryKey(r.priority, r.fromOffset), lte: entryKey(r.priority, r.throughOffset) })
@@ -231,7 +231,7 @@ export class LogWriter {
       for (const priority of due) await trimmer.trimOlderThan(priority, cutoffMs, maxCount)
       const { ops, results } = await trimmer.finish()
       const fronts = [...results].map(([priority, trim]) => frontPut(priority, trim.newFirst?.offset ?? logs[priority].next))
-      if (ops.length > 0) await db.batch([...ops, ...fronts])
+      if (ops.length > 0) await writeBatch(db, [...ops, ...fronts])
       if (ops.length > 0) this.ctx.disk.noteDeleted()
       const { removed: expired, damaged } = applyTrims(logs, results)
       this.ctx.drops.add('expired', expired)
