@@ -38,20 +38,22 @@ export interface AppendedRange {
   lastCum: number
 }
 
-/** Puts for the accepted events (in order), the class meta keys, the sequence counters and the store time. */
+/** Puts for the accepted events (in order), the class meta keys, the sequence counters and the store time; `bytes`: the events' sizes summed. */
 export function buildAppendOps(
   accepted: readonly PreparedEvent[],
   logs: PerClass<ClassLog>,
   counters: ReadonlyMap<string, number>,
   storeMs: number,
-): { ops: BatchOp[]; appended: PerClass<AppendedRange> } {
+): { ops: BatchOp[]; appended: PerClass<AppendedRange>; bytes: number } {
   const appended: PerClass<AppendedRange> = {
     alert: { count: 0, next: logs.alert.next, lastCum: logs.alert.lastCum },
     telemetry: { count: 0, next: logs.telemetry.next, lastCum: logs.telemetry.lastCum },
   }
   const ops: BatchOp[] = []
+  let bytes = 0
   for (const prepared of accepted) {
     const range = appended[prepared.event.priority]
+    bytes += prepared.sizeBytes
     range.lastCum += prepared.sizeBytes
     sealEntryValue(prepared.value, range.lastCum)
     ops.push({ type: 'put', key: entryKey(prepared.event.priority, range.next++), value: prepared.value })
@@ -64,7 +66,7 @@ export function buildAppendOps(
   }
   for (const [source, value] of counters) ops.push({ type: 'put', key: counterKey(source), value: Buffer.from(String(value), 'latin1') })
   if (ops.length > 0) ops.push({ type: 'put', key: CLOCK_KEY, value: encodeStoreTime(storeMs) })
-  return { ops, appended }
+  return { ops, appended, bytes }
 }
 
 /**

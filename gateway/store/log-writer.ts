@@ -97,7 +97,7 @@ export class LogWriter {
       if (!plan.complete && opts.allOrNothing) return undefined
       const { ops: evictOps, results: trims } = await trimmer.finish()
       const storeMs = this.ctx.clock.now()
-      const { ops, appended } = buildAppendOps(plan.accepted, logs, counters, storeMs)
+      const { ops, appended, bytes } = buildAppendOps(plan.accepted, logs, counters, storeMs)
       // The front of every class this batch touches, so its newest version always sits next to the
       // newest entries and meta keys (a damaged old table must not take it along).
       const fronts = PRIORITIES.filter((p) => trims.has(p) || appended[p].count > 0).map((p) => {
@@ -106,7 +106,7 @@ export class LogWriter {
       })
       const all = [...evictOps, ...ops, ...fronts, ...(opts.extraOps?.(plan.accepted.length) ?? [])]
       await writeBatch(db, all, { sync: true })
-      this.ctx.disk.noteWritten(plan.accepted.reduce((n, p) => n + p.sizeBytes, 0) + all.length * OP_OVERHEAD_BYTES)
+      this.ctx.disk.noteWritten(bytes + all.length * OP_OVERHEAD_BYTES)
       if (evictOps.length > 0) this.ctx.disk.noteDeleted()
       if (ops.length > 0) this.ctx.clock.savedMs = storeMs
       const trimmed = applyTrims(logs, trims)

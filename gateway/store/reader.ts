@@ -58,8 +58,7 @@ export async function readClass(db: LevelDb, priority: Priority, afterOffset: nu
       expected = row.offset + 1
       let entry: Entry
       try {
-        const { cumBytes: _cum, storeMs: _store, ...decoded } = decodeEntry(priority, row.key, row.value)
-        entry = decoded
+        entry = decodeEntry(priority, row.offset, row.value)
       } catch {
         skip(row.offset, row.offset, false)
         continue

@@ -20,7 +20,7 @@
 import { crc32 } from 'node:zlib'
 import { GatewayError } from '../core/errors.js'
 import type { DeadLetter, Entry, NewEvent, Priority } from '../core/types.js'
-import { ENTRY_KEY_BYTES, offsetOfKey } from './keys.js'
+import { ENTRY_KEY_BYTES } from './keys.js'
 
 interface Layout {
   appendedAt: number
@@ -47,12 +47,6 @@ export interface EntryHeader {
   sizeBytes: number
 }
 
-/** An entry as read back, plus its cumulative byte counter and store time. */
-export interface StoredEntry extends Entry {
-  cumBytes: number
-  storeMs: number
-}
-
 /** Times an entry is stamped with at append. */
 export interface AppendTimes {
   /** Wall clock, ms since epoch: Entry.appendedMs, for display. */
@@ -61,21 +55,27 @@ export interface AppendTimes {
   storeMs: number
 }
 
-/** Encodes an event with `cumBytes` 0; the append fills it in with `sealEntryValue` once ordered. */
+/**
+ * Encodes an event with `cumBytes` 0 and no checksum yet: the append fills in both with
+ * `sealEntryValue` once the entry's place is known (it is never written unsealed). Summing the
+ * checksum here too would cost one more crc32 over every value appended.
+ */
 export function encodeEntryValue(event: NewEvent, times: AppendTimes): Buffer {
-  const source = Buffer.from(event.source, 'utf8')
-  const id = Buffer.from(event.id, 'utf8')
-  const jsonBytes = Buffer.byteLength(event.json, 'utf8')
-  const value = Buffer.allocUnsafe(V2.headerBytes + source.length + id.length + jsonBytes)
+  const sourceBytes = Buffer.byteLength(event.source, 'utf8')
+  const idBytes = Buffer.byteLength(event.id, 'utf8')
+  const jsonAt = V2.headerBytes + sourceBytes + idBytes
+  const value = Buffer.allocUnsafe(jsonAt + Buffer.byteLength(event.json, 'utf8'))
   value.writeUInt8(2, 0)
+  value.writeUInt32BE(0, CRC_AT)
   value.writeDoubleBE(times.wallMs, V2.appendedAt)
   value.writeDoubleBE(times.storeMs, V2.storeAt!)
-  value.writeUInt32BE(source.length, V2.sourceLenAt)
-  value.writeUInt32BE(id.length, V2.idLenAt)
-  source.copy(value, V2.headerBytes)
-  id.copy(value, V2.headerBytes + source.length)
-  value.write(event.json, V2.headerBytes + source.length + id.length, 'utf8')
-  sealEntryValue(value, 0)
+  value.writeDoubleBE(0, V2.cumAt)
+  value.writeUInt32BE(sourceBytes, V2.sourceLenAt)
+  value.writeUInt32BE(idBytes, V2.idLenAt)
+  // Strings are written straight into the value: no intermediate Buffer per field.
+  value.write(event.source, V2.headerBytes, 'utf8')
+  value.write(event.id, V2.headerBytes + sourceBytes, 'utf8')
+  value.write(event.json, jsonAt, 'utf8')
   return value
 }
 
@@ -131,8 +131,11 @@ export function tryDecodeEntryHeader(value: Buffer): EntryHeader | undefined {
   }
 }
 
-/** @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not an intact entry. */
-export function decodeEntry(priority: Priority, key: string, value: Buffer): StoredEntry {
+/**
+ * The entry at `offset` (its key's offset: the caller parsed the key already).
+ * @throws GatewayError GW_ERR_STORE_CORRUPT when the value is not an intact entry.
+ */
+export function decodeEntry(priority: Priority, offset: number, value: Buffer): Entry {
   const layout = layoutOf(value)
   const header = headerOf(value, layout)
   const sourceEnd = layout.headerBytes + value.readUInt32BE(layout.sourceLenAt)
@@ -143,11 +146,9 @@ export function decodeEntry(priority: Priority, key: string, value: Buffer): Sto
     source: value.toString('utf8', layout.headerBytes, sourceEnd),
     id: value.toString('utf8', sourceEnd, idEnd),
     json: value.toString('utf8', idEnd),
-    offset: offsetOfKey(key),
+    offset,
     appendedMs: header.appendedMs,
     sizeBytes: header.sizeBytes,
-    cumBytes: header.cumBytes,
-    storeMs: header.storeMs,
   }
 }
 
