@@ -4,14 +4,17 @@
  * - Alerts never wait behind telemetry (promise 5): they are committed first and may evict
  *   telemetry; they wait only when the store holds nothing but alerts.
  * - Telemetry waits in a FIFO across appends, so a later append cannot overtake an earlier one
- *   (order per device, promise 6). Each part is committed all-or-nothing.
+ *   (order per device, promise 6). Each part is committed all-or-nothing, in order.
+ * - A part only waits for room if it could fit once the store has room: it is at most maxBytes,
+ *   and at most the store's capacity an attempt found (its bytes plus the disk's headroom, when
+ *   the disk is the limit). A larger part is split at once: on a disk smaller than one append,
+ *   waiting for the whole of it would never end, even with the store empty.
  */
 import { GatewayError } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { CommitOptions } from './log-writer.js'
 import type { Notifier } from './serial-lock.js'
-import { chunkBySize } from './store-util.js'
 
 const ALL_OR_NOTHING: CommitOptions = { allOrNothing: true, stopOnReject: true }
 
@@ -23,6 +26,14 @@ export interface BlockingDeps {
   space: Notifier
   /** Throws GW_ERR_STORE_CLOSED once the store is closing. */
   assertOpen: () => void
+}
+
+/** How many events from `from` on make a part of at most `maxBytes` (always at least one). */
+function partLength(events: readonly PreparedEvent[], from: number, maxBytes: number): number {
+  let bytes = events[from]!.sizeBytes
+  let end = from + 1
+  while (end < events.length && bytes + events[end]!.sizeBytes <= maxBytes) bytes += events[end++]!.sizeBytes
+  return end - from
 }
 
 export class BlockingAppender {
@@ -41,15 +52,13 @@ export class BlockingAppender {
       total.accepted += r.accepted
       total.evicted += r.evicted
     }
-    for (const chunk of chunkBySize(events.filter((e) => e.event.priority === 'alert'), this.deps.maxBytes)) {
-      add(await this.commitWhenRoom(chunk, counters, signal, undefined))
-    }
+    add(await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined))
     const telemetry = events.filter((e) => e.event.priority === 'telemetry')
     if (telemetry.length === 0) return total
     const ticket = {}
     this.telemetryQueue.push(ticket)
     try {
-      for (const chunk of chunkBySize(telemetry, this.deps.maxBytes)) add(await this.commitWhenRoom(chunk, counters, signal, ticket))
+      add(await this.commitInParts(telemetry, counters, signal, ticket))
     } finally {
       this.telemetryQueue.splice(this.telemetryQueue.indexOf(ticket), 1)
       this.deps.space.notify() // the next queued append may now be first
@@ -57,12 +66,38 @@ export class BlockingAppender {
     return total
   }
 
-  private async commitWhenRoom(
-    chunk: PreparedEvent[],
+  /** Commits `events` in order, in parts (see the invariants), each once there is room for it. */
+  private async commitInParts(
+    events: readonly PreparedEvent[],
     counters: ReadonlyMap<string, number>,
     signal: AbortSignal | undefined,
     ticket: object | undefined,
   ): Promise<AppendResult> {
+    const total: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
+    let capacityBytes = this.deps.maxBytes
+    let from = 0
+    while (from < events.length) {
+      const part = events.slice(from, from + partLength(events, from, capacityBytes))
+      const result = await this.commitWhenRoom(part, counters, signal, ticket)
+      if ('capacityBytes' in result) {
+        capacityBytes = result.capacityBytes // split the part, without waiting
+        continue
+      }
+      total.accepted += result.accepted
+      total.evicted += result.evicted
+      from += part.length
+    }
+    return total
+  }
+
+  /** Commits `part` once there is room, or says the store's capacity is below it (it must be split). */
+  private async commitWhenRoom(
+    part: PreparedEvent[],
+    counters: ReadonlyMap<string, number>,
+    signal: AbortSignal | undefined,
+    ticket: object | undefined,
+  ): Promise<AppendResult | { capacityBytes: number }> {
+    const partBytes = part.reduce((n, e) => n + e.sizeBytes, 0)
     for (;;) {
       this.deps.assertOpen()
       if (signal?.aborted) {
@@ -70,8 +105,10 @@ export class BlockingAppender {
       }
       const epoch = this.deps.space.epoch
       if (!ticket || this.telemetryQueue[0] === ticket) {
-        const result = await this.deps.commit(chunk, counters, ALL_OR_NOTHING)
+        const found = { capacityBytes: Infinity }
+        const result = await this.deps.commit(part, counters, { ...ALL_OR_NOTHING, onShortfall: (bytes) => (found.capacityBytes = bytes) })
         if (result) return result
+        if (part.length > 1 && found.capacityBytes < partBytes) return found
       }
       // Only sleep if no room was freed since the attempt started; otherwise retry at once.
       if (this.deps.space.epoch === epoch) await this.deps.space.wait(signal)

@@ -64,6 +64,11 @@ export interface CommitOptions {
   stopOnReject: boolean
   /** More operations for the same batch, given how many events were accepted (requeue). */
   extraOps?: (acceptedCount: number) => BatchOp[]
+  /**
+   * Told, when `allOrNothing` and the events did not all fit, how many bytes the store could hold
+   * right now at most: maxBytes, or its bytes plus the disk's headroom when the disk is the limit.
+   */
+  onShortfall?: (capacityBytes: number) => void
 }
 
 export class LogWriter {
@@ -94,7 +99,10 @@ export class LogWriter {
       // A blocking append the disk, not maxBytes, held back: the guard watches for room and wakes it.
       // (Other policies drop or refuse instead of waiting: nobody would be woken.)
       if (opts.allOrNothing && !plan.complete && limitBytes < this.config.maxBytes) this.ctx.disk.noteShortfall(events.reduce((n, e) => n + e.sizeBytes, 0))
-      if (!plan.complete && opts.allOrNothing) return undefined
+      if (!plan.complete && opts.allOrNothing) {
+        opts.onShortfall?.(limitBytes)
+        return undefined
+      }
       const { ops: evictOps, results: trims } = await trimmer.finish()
       const storeMs = this.ctx.clock.now()
       const { ops, appended, bytes } = buildAppendOps(plan.accepted, logs, counters, storeMs)
