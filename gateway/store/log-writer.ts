@@ -133,7 +133,8 @@ export class LogWriter {
 
   /**
    * Advances the uplink's cursors over the contiguous acked prefix and deletes what every uplink
-   * has acked, in one unsynced batch: losing it to a power cut only means resending (duplicates).
+   * has acked, in one unsynced batch (long ranges: a db.clear right after it, see collect): losing
+   * it to a power cut only means resending (duplicates).
    */
   async ack(uplink: string, entries: readonly Entry[], extraOps: BatchOp[] = []): Promise<void> {
     const { db, logs } = this.ctx
