@@ -58,12 +58,15 @@ describe.skipIf(!requireMosquitto()).concurrent('chaos (CI subset)', () => {
 
   // 'enospc': a filesystem (4 MiB tmpfs) smaller than maxBytes (64 MiB). The store's free-space
   // guard (store.minFreeBytes) applies whenFull before LevelDB runs out of disk.
+  // The trickle source (reject_new, enospc) must still be producing when the broker returns, or
+  // "appends work again" cannot be seen: it runs well past the fill phase, which takes 3-5 s here
+  // and over 8 s on a loaded 2-core machine (where an 8 s trickle had already ended).
   for (const policy of ['drop_oldest', 'reject_new', 'block', 'enospc'] as DiskFullPolicy[]) {
     it(`5: disk full, ${policy === 'enospc' ? 'filesystem smaller than maxBytes (free-space guard, no ENOSPC)' : `whenFull=${policy}`}`, T, async (ctx) => {
       const enospc = policy === 'enospc'
       assertReport(await lane(() => runDiskFull({
         policy, tmpfsSize: enospc ? '4m' : '8m', maxBytes: enospc ? '64MiB' : '1MiB', devices: enospc ? 8 : 4, intervalMs: enospc ? 1 : 2, padBytes: 600,
-        fillCountPerDevice: enospc ? 2500 : 1000, trickleMs: policy === 'reject_new' ? 4000 : enospc ? 8000 : 0, holdFullMs: 1000, fillTimeoutMs: 15_000, drainTimeoutMs: 15_000,
+        fillCountPerDevice: enospc ? 2500 : 1000, trickleMs: policy === 'reject_new' ? 10_000 : enospc ? 15_000 : 0, holdFullMs: 1000, fillTimeoutMs: 15_000, drainTimeoutMs: 15_000,
       })), 'ci', ctx)
     })
   }
