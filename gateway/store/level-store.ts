@@ -63,6 +63,7 @@
  * - A LevelDB read error while running (unreadable table block) is survived by re-seeking past it;
  *   the store also drops a REPAIR-REQUESTED file so the next open() repairs first
  *   (`salvage.repairOnNextOpen`), because LevelDB's compaction will trip over that block again.
+ *   Only for damage (store-util.isDamage): a read error of the machine (EMFILE...) is just logged.
  *
  * Code: store-core.ts holds the lifecycle (options, open with salvage, close, background work,
  * locking); this file the Store API; log-writer.ts every write; reader.ts every read.
@@ -128,7 +129,7 @@ export class LevelStore extends StoreCore implements Store {
     const state = this.cursorsOf(uplink)
     let readLock = this.readLocks.get(uplink)
     if (!readLock) this.readLocks.set(uplink, (readLock = new SerialLock()))
-    const limits = { maxEvents, maxBytes, onReadError: (err: unknown) => this.noteDamage(err) }
+    const limits = { maxEvents, maxBytes, onReadError: (err: unknown) => this.noteReadError(err) }
     const got = await this.track(readLock.run(() => this.reading(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits))))
     if (got.skipped.length > 0) {
       await this.track(this.locked((w) => w.skipDamaged(got.skipped))).catch((err: unknown) => {

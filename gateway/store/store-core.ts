@@ -126,9 +126,7 @@ export abstract class StoreCore {
       const config = { ...this.opts, whenFull: this.whenFull }
       const deps = {
         log: this.log, drops: this.drops, now: this.now, clock: this.clock, space: this.space, appended: this.appended, disk: this.disk,
-        onReadError: (err: unknown) => {
-          if (isDamage(err)) this.noteDamage(err)
-        },
+        onReadError: (err: unknown) => this.noteReadError(err),
         // Keys missing from the log mean damaged files, which LevelDB's compaction will trip over;
         // right after a repair or a salvage they are just what could not be saved.
         onLostEntries: (count: number) => {
@@ -202,6 +200,16 @@ export abstract class StoreCore {
         if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store expiry failed')
       })
       .finally(() => (this.expiring = false))
+  }
+
+  /**
+   * A read error LevelDB reported while running (the scanners survive it). Only damage schedules a
+   * repair: an error of the machine (EMFILE, ENOMEM...) is gone after a restart, and a repair would
+   * not help (or, failing, move a sound store aside).
+   */
+  protected noteReadError(err: unknown): void {
+    if (isDamage(err)) this.noteDamage(err)
+    else this.log.warn({ err }, 'LevelDB read failed (not damage, no repair scheduled); retried at the next read')
   }
 
   /** LevelDB reported damage while running: skip what it cannot read now, repair at the next open. */
