@@ -29,9 +29,18 @@ afterEach(async () => {
 class FakeFs {
   freeBytes = 100 * MiB
   calls = 0
+  private waiters: Array<{ calls: number; wake: () => void }> = []
   readonly statfs = async (): Promise<FsSpace> => {
     this.calls++
-    return { bavail: Math.floor(this.freeBytes / 4096), bsize: 4096, blocks: (1024 * MiB) / 4096 }
+    const space = { bavail: Math.floor(this.freeBytes / 4096), bsize: 4096, blocks: (1024 * MiB) / 4096 }
+    for (const w of this.waiters.filter((w) => this.calls >= w.calls)) w.wake()
+    this.waiters = this.waiters.filter((w) => this.calls < w.calls)
+    return space
+  }
+
+  /** Resolves once the guard has taken `count` more samples (the event a fixed sleep would only hope for). */
+  sampled(count: number): Promise<void> {
+    return new Promise((wake) => this.waiters.push({ calls: this.calls + count, wake }))
   }
 }
 
@@ -87,12 +96,11 @@ describe('free-space guard', () => {
 
   it('block waits while the disk is short and resumes by itself once space is back', async () => {
     const fs = new FakeFs()
+    fs.freeBytes = 2 * MiB // short from the start: the sample taken at open already says so
     const store = await openStore(fs, 'block', { diskCheckIntervalMs: 20 })
-    fs.freeBytes = 2 * MiB
-    await new Promise((r) => setTimeout(r, 30)) // the sample taken at open is stale now
     let done = false
     const pending = store.append({ events: makeEvents(0, 3), counters: new Map() }).then((r) => ((done = true), r))
-    await new Promise((r) => setTimeout(r, 100)) // several guard ticks: it must still be waiting
+    await fs.sampled(3) // the guard looked again (and again): it must still be waiting
     expect(done).toBe(false)
     fs.freeBytes = 100 * MiB
     expect(await pending).toEqual({ accepted: 3, rejected: 0, evicted: 0 })
@@ -100,12 +108,11 @@ describe('free-space guard', () => {
 
   it('block waits when the headroom above the reserve is too small for the append, and resumes when it grows', async () => {
     const fs = new FakeFs()
+    fs.freeBytes = 10 * MiB + 1000 // room, but only 1000 bytes of it (as sampled at open)
     const store = await openStore(fs, 'block', { diskCheckIntervalMs: 20 })
-    fs.freeBytes = 10 * MiB + 1000 // room, but only 1000 bytes of it
-    await new Promise((r) => setTimeout(r, 30))
     let done = false
     const pending = store.append({ events: makeEvents(0, 50), counters: new Map() }).then((r) => ((done = true), r))
-    await new Promise((r) => setTimeout(r, 100))
+    await fs.sampled(3)
     expect(done).toBe(false)
     fs.freeBytes = 100 * MiB
     expect(await pending).toEqual({ accepted: 50, rejected: 0, evicted: 0 })
