@@ -20,6 +20,7 @@ export const ENTRY_KEY_BYTES = 4 + OFFSET_DIGITS
 export const CURSOR_PREFIX = 'c!'
 export const DEAD_LETTER_PREFIX = 'd!'
 export const COUNTER_PREFIX = 's!'
+export const META_PREFIX = 'm!'
 
 function pad(n: number): string {
   return String(n).padStart(OFFSET_DIGITS, '0')
@@ -55,16 +56,21 @@ export function isEntryKey(key: string): boolean {
   return ENTRY_KEY.test(key)
 }
 
+/** Class and offset of an entry key; undefined for anything else (see isEntryKey). */
+export function parseEntryKey(key: string): { priority: Priority; offset: number } | undefined {
+  return isEntryKey(key) ? { priority: TAG_CLASS[key[2]!]!, offset: offsetOfKey(key) } : undefined
+}
+
 export function offsetOfKey(key: string): number {
   return Number(key.slice(-OFFSET_DIGITS))
 }
 
 /** Store time (ms, see store-clock.ts) as last saved: with every append, periodically and at close. */
-export const CLOCK_KEY = 'm!c'
+export const CLOCK_KEY = `${META_PREFIX}c`
 
 /** Holds `next offset,cumulative bytes` of a class, written with every append that touches it. */
 export function metaKey(priority: Priority): string {
-  return `m!${CLASS_TAG[priority]}`
+  return META_PREFIX + CLASS_TAG[priority]
 }
 
 /**
@@ -73,7 +79,7 @@ export function metaKey(priority: Priority): string {
  * purpose; live entries missing above it at open were lost to damage and are counted.
  */
 export function frontKey(priority: Priority): string {
-  return `m!f!${CLASS_TAG[priority]}`
+  return `${META_PREFIX}f!${CLASS_TAG[priority]}`
 }
 
 export function cursorKey(uplink: string, priority: Priority): string {
@@ -103,6 +109,13 @@ export function deadLetterKey(uplink: string, seq: number): string {
 export function uplinkOfDeadLetterKey(key: string): string {
   return key.slice(DEAD_LETTER_PREFIX.length, key.length - OFFSET_DIGITS - 1)
 }
+
+/**
+ * Every key area of the store: each key it writes starts with one of these prefixes. In the order a
+ * salvage copies them (leveldb-child.ts): sequence counters and meta keys before anything a damaged
+ * table may cut short, entries last. A new area must be added here, or a salvage leaves it behind.
+ */
+export const KEY_AREAS: readonly string[] = [COUNTER_PREFIX, META_PREFIX, CURSOR_PREFIX, DEAD_LETTER_PREFIX, entryPrefix('alert'), entryPrefix('telemetry')]
 
 /** Throws a TypeError naming the field when an uplink id could break the key layout. */
 export function assertUplinkIds(uplinks: readonly string[]): void {

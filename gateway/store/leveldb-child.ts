@@ -17,11 +17,14 @@
  *                             can resume after a crash), then {"done": true, "copied": n, ...}.
  *                             Garbled entry keys (not `e!<class>!<16 digits>`) are left out.
  *
- * No imports of the gateway's store code: the child must stay small and dependency-free.
+ * The key format comes from keys.ts (its one definition: a copy here that went stale would make a
+ * salvage skip every entry as garbled). keys.ts has no runtime imports of its own, so the child
+ * stays small; compiled, it is this file's sibling (core/compiled-script.ts).
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
+import { KEY_AREAS, entryKey, entryPrefix, isEntryKey, parseEntryKey, prefixRange } from './keys.js'
 
 type Db = Level<string, Buffer>
 
@@ -31,20 +34,11 @@ interface ClassicExtras {
 }
 const repairDb = (Level as unknown as { repair: (dir: string) => Promise<void> }).repair.bind(Level)
 
-/** Key areas in copy order: sequence counters and meta before anything that may abort half-way. */
-const COPY_AREAS = ['s!', 'm!', 'c!', 'd!', 'e!a!', 'e!t!'] as const
-
 const BATCH = 500
-/** Offsets of an entry key: the last 16 characters (see keys.ts). */
-const OFFSET_DIGITS = 16
 
 function openDb(dir: string, createIfMissing: boolean): Promise<Db> {
   const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
   return db.open({ createIfMissing }).then(() => db)
-}
-
-function areaRange(area: string): { gte: string; lt: string } {
-  return { gte: area, lt: area.slice(0, -1) + String.fromCharCode(area.charCodeAt(area.length - 1) + 1) }
 }
 
 function print(obj: object): void {
@@ -72,10 +66,10 @@ async function repairAndVerify(dir: string): Promise<void> {
   }
 }
 
-/** The key `step` offsets after an entry key (used to get past an unreadable stretch). */
-function entryKeyAfter(key: string, step: number): string {
-  const offset = Number(key.slice(-OFFSET_DIGITS)) + step
-  return key.slice(0, -OFFSET_DIGITS) + String(offset).padStart(OFFSET_DIGITS, '0')
+/** The key `step` offsets after an entry key (used to get past an unreadable stretch); undefined for other keys. */
+function entryKeyAfter(key: string, step: number): string | undefined {
+  const entry = parseEntryKey(key)
+  return entry && entryKey(entry.priority, entry.offset + step)
 }
 
 interface Totals {
@@ -86,11 +80,12 @@ interface Totals {
   readErrors: number
 }
 
-/** Entry keys must be exactly `e!<class>!<16 digits>`: a damaged table can yield garbled ones. */
-const ENTRY_KEY = /^e![at]!\d{16}$/
+/** The entry areas (e!a!, e!t!): their keys must be well-formed entry keys. */
+const ENTRY_AREAS = new Set([entryPrefix('alert'), entryPrefix('telemetry')])
 
+/** A damaged table can yield garbled keys; an entry key must be exactly what keys.ts writes. */
 function copyable(area: string, key: string): boolean {
-  return !area.startsWith('e!') || ENTRY_KEY.test(key)
+  return !ENTRY_AREAS.has(area) || isEntryKey(key)
 }
 
 async function copyRows(to: Db, area: string, rows: Array<[string, Buffer]>, totals: Totals): Promise<void> {
@@ -105,7 +100,7 @@ async function copyRows(to: Db, area: string, rows: Array<[string, Buffer]>, tot
  * over offsets when a re-seek makes no progress). Returns the last key copied.
  */
 async function copyForward(from: Db, to: Db, area: string, after: string | undefined, totals: Totals): Promise<string | undefined> {
-  const range = areaRange(area)
+  const range = prefixRange(area)
   let last = after !== undefined && after >= range.gte && after < range.lt ? after : undefined
   let probe = 1
   for (;;) {
@@ -124,8 +119,9 @@ async function copyForward(from: Db, to: Db, area: string, after: string | undef
     } catch {
       totals.readErrors++
       if (!progressed) {
-        if (!area.startsWith('e!') || last === undefined || !ENTRY_KEY.test(last) || probe > 1 << 20) return last
-        last = entryKeyAfter(last, probe)
+        const next = last === undefined || probe > 1 << 20 ? undefined : entryKeyAfter(last, probe)
+        if (next === undefined) return last
+        last = next
         probe *= 4
       }
     } finally {
@@ -140,7 +136,7 @@ async function copyForward(from: Db, to: Db, area: string, after: string | undef
  * while a reverse seek from the end reaches the keys after it.
  */
 async function copyBackward(from: Db, to: Db, area: string, stopAt: string | undefined, totals: Totals): Promise<void> {
-  const range = areaRange(area)
+  const range = prefixRange(area)
   const it = from.iterator({ ...(stopAt === undefined ? { gte: range.gte } : { gt: stopAt }), lt: range.lt, reverse: true })
   try {
     for (;;) {
@@ -161,8 +157,8 @@ async function copyStore(fromDir: string, toDir: string, after: string | undefin
     const to = await openDb(toDir, true)
     try {
       const totals: Totals = { copied: 0, skipped: 0, readErrors: 0 }
-      const start = after === undefined ? 0 : Math.max(0, COPY_AREAS.findIndex((a) => after.startsWith(a)))
-      for (const area of COPY_AREAS.slice(start)) {
+      const start = after === undefined ? 0 : Math.max(0, KEY_AREAS.findIndex((a) => after.startsWith(a)))
+      for (const area of KEY_AREAS.slice(start)) {
         const last = await copyForward(from, to, area, after, totals)
         if (totals.readErrors > 0) await copyBackward(from, to, area, last, totals)
       }
