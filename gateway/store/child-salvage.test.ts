@@ -3,7 +3,7 @@
  * setup): a repair that dies by a signal falls back to moving the store aside and copying what is
  * readable into a new one; entries lost at the front are counted; an interrupted swap completes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
@@ -20,6 +20,7 @@ const stores: LevelStore[] = []
 
 afterEach(async () => {
   delete process.env.EG_STORE_CHILD_FAULT
+  delete process.env.EG_STORE_CHILD_STALL
   for (const s of stores.splice(0)) await s.close().catch(() => undefined)
   for (const d of parents.splice(0)) rmSync(d, { recursive: true, force: true })
 })
@@ -148,6 +149,22 @@ describe('salvage in child processes', () => {
     // Every key lies in an area of keys.ts, and the store above wrote into every area.
     expect(new Set(original.map(([k]) => KEY_AREAS.find((area) => k.startsWith(area))))).toEqual(new Set(KEY_AREAS))
     expect(await dump(dst)).toEqual(original)
+  })
+
+  it('runChild hands over each line of stdout as the child prints it (nothing is buffered until it exits)', async () => {
+    const src = newDir()
+    await filledStore(src, 10)
+    const stalled = join(src, '..', 'stalled')
+    process.env.EG_STORE_CHILD_STALL = stalled // the copy child waits after its first batch
+    let firstLine!: (line: Record<string, unknown>) => void
+    const seen = new Promise<Record<string, unknown>>((resolve) => (firstLine = resolve))
+    let exited = false
+    const run = runChild(['copy', src, join(src, '..', 'copy')], { onLine: (line) => firstLine(line) }).then((o) => ((exited = true), o))
+    expect(await seen).toMatchObject({ last: expect.any(String) })
+    expect(exited).toBe(false)
+    await expect.poll(() => existsSync(stalled), { timeout: 30_000 }).toBe(true)
+    process.kill(Number(readFileSync(stalled, 'utf8')), 'SIGKILL')
+    expect(await run).toMatchObject({ signal: 'SIGKILL', last: { last: expect.any(String) } })
   })
 
   it('runChild reports a child that failed, with its message', async () => {

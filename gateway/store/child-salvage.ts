@@ -18,6 +18,7 @@
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { createInterface } from 'node:readline'
 import { compiledScript } from '../core/compiled-script.js'
 import type { Logger } from '../core/observability.js'
 
@@ -38,10 +39,17 @@ function childScript(): string {
 export interface ChildOutcome {
   code: number | null
   signal: NodeJS.Signals | null
-  /** Parsed JSON lines the child printed on stdout. */
-  lines: Array<Record<string, unknown>>
+  /** The last JSON line the child printed on stdout (its result, or its last progress line). */
+  last: Record<string, unknown> | undefined
   /** Last part of stderr (LevelDB's assertion message, an error). */
   stderr: string
+}
+
+export interface RunChildOptions {
+  /** @default CHILD_TIMEOUT_MS (10 min) */
+  timeoutMs?: number
+  /** Each JSON line as the child prints it (a copy prints one per batch: they are not kept). */
+  onLine?: (line: Record<string, unknown>) => void
 }
 
 function describeExit(o: ChildOutcome): string {
@@ -49,32 +57,42 @@ function describeExit(o: ChildOutcome): string {
   return `${how}${o.stderr ? `: ${o.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 400)}` : ''}`
 }
 
-/** Runs the child in `mode`; never rejects (a failure to spawn is an outcome too). */
-export function runChild(args: string[], timeoutMs = CHILD_TIMEOUT_MS): Promise<ChildOutcome> {
+/**
+ * Runs the child with `args`; never rejects (a failure to spawn is an outcome too). Its stdout is
+ * parsed line by line as it arrives and only the last line is kept, so memory does not grow with
+ * the size of the store a copy walks through.
+ */
+export function runChild(args: string[], opts: RunChildOptions = {}): Promise<ChildOutcome> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [childScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
+    let last: Record<string, unknown> | undefined
     let err = ''
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
-      clearTimeout(timer)
-      const lines: Array<Record<string, unknown>> = []
-      for (const line of out.split('\n')) {
-        try {
-          if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>)
-        } catch {
-          // a torn last line of a child that died mid-write: ignored
-        }
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (text) => {
+      let line: unknown
+      try {
+        line = JSON.parse(text)
+      } catch {
+        return // a torn last line of a child that died mid-write
       }
-      resolve({ code, signal, lines, stderr: err })
+      if (typeof line !== 'object' || line === null) return
+      last = line as Record<string, unknown>
+      opts.onLine?.(last)
+    })
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? CHILD_TIMEOUT_MS)
+    let settled = false
+    const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve({ code, signal, last, stderr: err })
     }
     child.once('error', (e) => {
       err += String(e)
       finish(null, null)
     })
-    child.once('exit', finish)
+    // 'close', not 'exit': only then has every line of stdout been read.
+    child.once('close', finish)
   })
 }
 
@@ -126,7 +144,7 @@ export type RepairOutcome = { ok: true; keys: number } | { ok: false; detail: st
 export async function repairInChild(dir: string, log: Logger): Promise<RepairOutcome> {
   snapshotDir(dir, repairing(dir))
   const outcome = await runChild(['repair', repairing(dir)])
-  const result = outcome.lines.at(-1)
+  const result = outcome.last
   // A repair that recovered nothing must not replace the original: the salvage copy that follows
   // reads the original (moved aside and kept), not an empty repaired store.
   if (outcome.code !== 0 || typeof result?.keys !== 'number' || result.keys === 0) {
@@ -166,15 +184,19 @@ export async function copyInChild(from: string, to: string): Promise<CopyOutcome
   let copied = 0
   try {
     for (let attempt = 0; attempt < MAX_COPY_ATTEMPTS; attempt++) {
-      const outcome = await runChild(['copy', source, to, ...(after === undefined ? [] : [after])])
-      const progress = outcome.lines.filter((l) => typeof l.last === 'string')
-      const done = outcome.lines.find((l) => l.done === true)
-      copied += Number(done?.copied ?? progress.at(-1)?.copied ?? 0)
+      let progress: { last: string; copied: number } | undefined
+      let done: { copied: number } | undefined
+      const outcome = await runChild(['copy', source, to, ...(after === undefined ? [] : [after])], {
+        onLine: (line) => {
+          if (typeof line.last === 'string') progress = { last: line.last, copied: Number(line.copied ?? 0) }
+          if (line.done === true) done = { copied: Number(line.copied ?? 0) }
+        },
+      })
+      copied += done?.copied ?? progress?.copied ?? 0
       if (outcome.code === 0 && done) return { copied, complete: true, failures }
       failures.push(describeExit(outcome))
-      const last = progress.at(-1)?.last as string | undefined
-      if (last === undefined) break // no progress: the same spot would fail again
-      after = last
+      if (progress === undefined) break // no progress: the same spot would fail again
+      after = progress.last
     }
     return { copied, complete: false, failures }
   } finally {
