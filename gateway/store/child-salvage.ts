@@ -13,7 +13,10 @@
  *   -> `<dir>` moved to `<dir>.pre-repair` -> `<dir>.repaired` renamed to `<dir>` -> pre-repair
  *   deleted. `finishInterruptedRepair` completes or discards whatever a crash left.
  * - A salvage copy reads from a snapshot of the moved-aside directory, so the copy kept for the
- *   operator stays exactly as it was found.
+ *   operator stays exactly as it was found. It writes into a directory that becomes the store
+ *   only once the copy is done (salvage-copy.ts).
+ * - A child dies with the gateway (it watches its IPC channel): after a kill -9 no orphan keeps
+ *   writing into a directory the restarted gateway clears, renames or copies again.
  */
 import { spawn } from 'node:child_process'
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
@@ -64,10 +67,11 @@ function describeExit(o: ChildOutcome): string {
  */
 export function runChild(args: string[], opts: RunChildOptions = {}): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [childScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // The IPC channel carries nothing: the child exits when it closes, i.e. when the gateway died.
+    const child = spawn(process.execPath, [childScript(), ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
     let last: Record<string, unknown> | undefined
     let err = ''
-    createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (text) => {
+    createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (text) => {
       let line: unknown
       try {
         line = JSON.parse(text)
@@ -78,7 +82,7 @@ export function runChild(args: string[], opts: RunChildOptions = {}): Promise<Ch
       last = line as Record<string, unknown>
       opts.onLine?.(last)
     })
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
+    child.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)))
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? CHILD_TIMEOUT_MS)
     let settled = false
     const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -115,6 +119,7 @@ function snapshotDir(src: string, dst: string): void {
 const repairing = (dir: string): string => `${dir}.repairing`
 const repaired = (dir: string): string => `${dir}.repaired`
 const preRepair = (dir: string): string => `${dir}.pre-repair`
+/** The snapshot a salvage copy of the store `dir` reads (salvage-copy.ts uses the same name). */
 const salvageSource = (dir: string): string => `${dir}.salvage-source`
 
 /** Puts the complete `<dir>.repaired` in place of `<dir>`; each step can be redone after a crash. */
@@ -172,12 +177,14 @@ export interface CopyOutcome {
 }
 
 /**
- * Copies what is readable from the damaged store `from` (read through a snapshot) into the empty
- * store directory `to`, one child at a time; a child that dies is followed by one that resumes
- * after its last committed key, as long as they make progress.
+ * Copies what is readable from the damaged store `from` (read through a hard-linked snapshot at
+ * `source`) into the empty store directory `to`, one child at a time; a child that dies is
+ * followed by one that resumes after its last committed key, as long as they make progress.
+ * Damage in `from` only makes the copy incomplete; a copy that cannot WRITE `to`, or a child that
+ * cannot be started, throws instead: that is the machine (disk full, LOCK held, no memory), and a
+ * copy reported as done would then be taken for everything that was readable.
  */
-export async function copyInChild(from: string, to: string): Promise<CopyOutcome> {
-  const source = salvageSource(to)
+export async function copyInChild(from: string, to: string, source = salvageSource(to)): Promise<CopyOutcome> {
   snapshotDir(from, source)
   const failures: string[] = []
   let after: string | undefined
@@ -194,6 +201,8 @@ export async function copyInChild(from: string, to: string): Promise<CopyOutcome
       })
       copied += done?.copied ?? progress?.copied ?? 0
       if (outcome.code === 0 && done) return { copied, complete: true, failures }
+      if (typeof outcome.last?.targetError === 'string') throw new Error(`salvage copy could not write ${to}: ${outcome.last.targetError}`)
+      if (outcome.code === null && outcome.signal === null) throw new Error(`salvage copy child could not be started: ${outcome.stderr}`)
       failures.push(describeExit(outcome))
       if (progress === undefined) break // no progress: the same spot would fail again
       after = progress.last

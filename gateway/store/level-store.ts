@@ -51,7 +51,8 @@
  * - open() on a DB that LevelDB cannot open or that does not load: LevelDB repair, in a child
  *   process on a snapshot (LevelDB can abort() on a damaged table); if that fails, the directory is
  *   renamed to `<dir>.damaged-<UTC time>` (kept, never deleted) and what is readable in it is
- *   copied into a new store (again in child processes). Logged with code GW_ERR_STORE_CORRUPT; the
+ *   copied into a new store (again in child processes; built beside `<dir>` and renamed to it only
+ *   when done, so a crash mid-copy never opens a half copy). Logged GW_ERR_STORE_CORRUPT; the
  *   outcome is `salvage` (a SalvageReport). Environment errors (LOCK held, disk full, permissions)
  *   still throw.
  * - Entries missing at the front of a class at open (between the front key m!f and the first

@@ -16,6 +16,12 @@
  *                             {"last": key, "copied": n} after each committed batch (so a parent
  *                             can resume after a crash), then {"done": true, "copied": n, ...}.
  *                             Garbled entry keys (not `e!<class>!<16 digits>`) are left out.
+ *                             When <to> cannot be opened or written (disk full, LOCK held) it
+ *                             prints {"targetError": message} and exits 1: not damage, and the
+ *                             parent must not take the copy for done.
+ *
+ * Started with an IPC channel (child-salvage.ts), the child exits when that closes: the gateway
+ * died, and its successor will clear or copy again whatever the child would go on writing.
  *
  * The key format comes from keys.ts (its one definition: a copy here that went stale would make a
  * salvage skip every entry as garbled). keys.ts has no runtime imports of its own, so the child
@@ -84,6 +90,15 @@ function entryKeyAfter(key: string, step: number): string | undefined {
   return entry && entryKey(entry.priority, entry.offset + step)
 }
 
+/** Opening or writing the target store failed: the copy must stop, not skip ahead as after a read error. */
+class TargetError extends Error {}
+
+function target<T>(write: Promise<T>): Promise<T> {
+  return write.catch((err: unknown) => {
+    throw new TargetError(err instanceof Error ? err.message : String(err))
+  })
+}
+
 interface Totals {
   copied: number
   /** Garbled keys left out. */
@@ -103,7 +118,7 @@ function copyable(area: string, key: string): boolean {
 async function copyRows(to: Db, area: string, rows: Array<[string, Buffer]>, totals: Totals): Promise<void> {
   const ops = rows.filter(([key]) => copyable(area, key)).map(([key, value]) => ({ type: 'put' as const, key, value }))
   totals.skipped += rows.length - ops.length
-  if (ops.length > 0) await to.batch(ops, { sync: true })
+  if (ops.length > 0) await target(to.batch(ops, { sync: true }))
   totals.copied += ops.length
 }
 
@@ -129,7 +144,8 @@ async function copyForward(from: Db, to: Db, area: string, after: string | undef
         print({ last, copied: totals.copied })
         await stallIfAsked()
       }
-    } catch {
+    } catch (err) {
+      if (err instanceof TargetError) throw err
       totals.readErrors++
       if (!progressed) {
         const next = last === undefined || probe > 1 << 20 ? undefined : entryKeyAfter(last, probe)
@@ -157,7 +173,8 @@ async function copyBackward(from: Db, to: Db, area: string, stopAt: string | und
       if (rows.length === 0) return
       await copyRows(to, area, rows, totals)
     }
-  } catch {
+  } catch (err) {
+    if (err instanceof TargetError) throw err
     totals.readErrors++
   } finally {
     await it.close().catch(() => undefined)
@@ -167,7 +184,7 @@ async function copyBackward(from: Db, to: Db, area: string, stopAt: string | und
 async function copyStore(fromDir: string, toDir: string, after: string | undefined): Promise<void> {
   const from = await openDb(fromDir, false)
   try {
-    const to = await openDb(toDir, true)
+    const to = await target(openDb(toDir, true))
     try {
       const totals: Totals = { copied: 0, skipped: 0, readErrors: 0 }
       const start = after === undefined ? 0 : Math.max(0, KEY_AREAS.findIndex((a) => after.startsWith(a)))
@@ -192,7 +209,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (process.channel) {
+    process.channel.unref() // only watched, never keeps the child alive
+    process.once('disconnect', () => process.exit(2))
+  }
   main(process.argv.slice(2)).catch((err: unknown) => {
+    if (err instanceof TargetError) print({ targetError: err.message })
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
     process.exit(1)
   })
