@@ -19,7 +19,11 @@ const KILLS = 3
 
 type ChildLine = { t: 'ready'; seq: number } | { t: 'appended'; seq: number } | { t: 'acked' | 'acking'; ids: string[] }
 
-/** Runs the child until it reported `appends` resolved appends, then SIGKILLs it. */
+/**
+ * Runs the child until it reported `appends` resolved appends, then SIGKILLs it. Reads on to the
+ * end of its stdout: the child keeps going until the signal lands, and an `acking` line it wrote
+ * meanwhile (its ack may have reached the DB) must count, or those deleted entries look lost.
+ */
 async function runAndKill(modulePath: string, dir: string, appends: number): Promise<ChildLine[]> {
   const child = spawn(process.execPath, [join(ROOT, 'test/fixtures/store-crash-child.mjs'), modulePath, dir], { stdio: ['ignore', 'pipe', 'inherit'] })
   const exited = new Promise<NodeJS.Signals | null>((res) => child.on('exit', (_code, signal) => res(signal)))
@@ -28,10 +32,7 @@ async function runAndKill(modulePath: string, dir: string, appends: number): Pro
   for await (const text of createInterface({ input: child.stdout })) {
     const line = JSON.parse(text) as ChildLine
     lines.push(line)
-    if (line.t === 'appended' && ++seen >= appends) {
-      child.kill('SIGKILL')
-      break
-    }
+    if (line.t === 'appended' && ++seen === appends) child.kill('SIGKILL')
   }
   expect(await exited).toBe('SIGKILL')
   return lines
