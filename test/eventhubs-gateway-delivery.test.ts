@@ -146,3 +146,21 @@ describe('gateway → Event Hubs peer: what arrives', () => {
     expect(rendered).toMatch(/edge_gateway_events_dropped_total\{reason="dead_letter",uplink="eh"\} 3\b/)
   })
 })
+
+describe('gateway → Event Hubs peer: many sends outstanding', () => {
+  it('maxInFlight 16 delivers everything without a false "possible memory leak" warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    try {
+      const { peer, gw } = await start('structured', [{ type: 'simulator', id: 'sim', devices: 4, intervalMs: 0, count: 400 }], { maxEvents: 10, maxInFlight: 16 })
+      await peer.waitUntil(() => distinctPairs(peer.received()) >= 1600)
+      await until(() => gw.metrics.snapshot().forwarded >= 1600, 'all forwarded')
+      expect(ehVerdict(peer.received(), expectedFromSimulator('gw-eh-structured', 'sim', 4, 400))).toMatchObject({ delivered: 1600, lost: 0, reordered: 0 })
+      // Each outstanding send listens on the forwarder's and the uplink's signals; Node warns from 11.
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
+})

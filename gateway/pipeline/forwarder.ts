@@ -18,6 +18,7 @@
  * On a crash, confirmed-but-not-yet-acked entries are sent again after restart (same CloudEvent
  * id and sequence), never lost.
  */
+import { setMaxListeners } from 'node:events'
 import type { Entry, SendResult, Store, Uplink } from '../core/types.js'
 import { UplinkError } from '../core/errors.js'
 import { Backoff } from '../core/backoff.js'
@@ -58,6 +59,9 @@ export class Forwarder {
 
   constructor(private readonly opts: ForwarderOptions) {
     this.backoff = new Backoff({ initialMs: opts.retryInitialMs ?? 250, maxMs: opts.retryMaxMs ?? 30_000 })
+    // Every outstanding send listens on this signal (one listener each, removed when it settles):
+    // with maxInFlight above 10 Node would warn of a leak that is not one.
+    setMaxListeners(0, this.abort.signal)
   }
 
   get uplinkId(): string {

@@ -74,8 +74,15 @@ export const eventHubsUplinkSchema = z
      * hub's own limit (1 MB Standard, 256 KB Basic) still applies per AMQP batch. @default "64KiB"
      */
     batchMessageBytes: byteSize.pipe(z.number().min(1024, 'batchMessageBytes must be at least 1KiB').max(1024 * 1024, 'batchMessageBytes must be at most 1MiB')).default(64 * 1024),
-    /** Most events per forwarder batch. @default 500 */
-    maxEvents: z.number().int().min(1).max(10_000).default(500),
+    /**
+     * Most events per forwarder batch. One partition key per device means one AMQP batch per device
+     * per forwarder batch, and the SDK spends ~125 µs of CPU on each AMQP batch whatever its size:
+     * with 100 busy devices, 500 made AMQP batches of 5 events and slowed the drain after an outage
+     * (100k stored events, structured: 12.8k events/s at 500, 16.0k at 2000). Memory: at most
+     * maxInFlight batches are held.
+     * @default 2000
+     */
+    maxEvents: z.number().int().min(1).max(10_000).default(2000),
     /**
      * Most stored bytes per forwarder batch. Only a read-side cap: the wire limit is the service's
      * `max_message_size` per AMQP batch (1 MB Standard/Premium, 256 KB Basic), which `createBatch`

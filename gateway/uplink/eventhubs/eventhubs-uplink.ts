@@ -14,6 +14,7 @@
  * size is retriable, auth failures included (a rotated key is fixed without losing the queue).
  * No SDK call can hang a send: each runs under `sendTimeoutMs` (op-deadline.ts).
  */
+import { setMaxListeners } from 'node:events'
 import type { EventHubClientOptions, RetryOptions } from '@azure/event-hubs'
 import { UplinkError, GatewayError } from '../../core/errors.js'
 import { silentLogger, type Logger } from '../../core/observability.js'
@@ -98,6 +99,7 @@ export class EventHubsUplink implements Uplink {
       throw new GatewayError('GW_ERR_CONFIG', `uplink ${this.id}: invalid Event Hubs connection settings`, { cause: err })
     }
     this.stopController = new AbortController()
+    setMaxListeners(0, this.stopController.signal) // one listener per outstanding send (linkSignals)
     this.setState({ connected: false, detail: 'connecting' })
     void this.warmUp(this.client)
   }
