@@ -128,6 +128,13 @@ function configText(port: number, opts: MosquittoOptions, dir: string): string {
     ...(opts.persistence
       ? ['persistence true', `persistence_location ${path.join(dir, 'db')}/`, 'autosave_interval 0']
       : ['persistence false']),
+    // No practical cap on a subscriber's queue: with the default (1000 QoS 1 messages beyond those
+    // in flight) Mosquitto silently drops messages for a test's collector that a loaded machine
+    // slows down while a gateway drains a backlog at full speed, and the test then sees gaps the
+    // gateway did not cause (it had its PUBACKs). Tests judge the gateway, not this broker policy.
+    // Not 0 (unlimited): with 0, Mosquitto 2.0.11 closes the connection of a client whose QoS 1
+    // PUBLISH an ACL denies instead of answering PUBACK 0x87 (mqtt-uplink-mosquitto.test.ts).
+    'max_queued_messages 1000000',
     'log_dest stderr',
     'log_type error',
     'log_type warning',
