@@ -30,8 +30,10 @@
  * and its telemetry in parts once there is room.
  *
  * Ack: the peer confirmed. The uplink's cursor moves over the contiguous acked prefix (acks beyond
- * a gap wait in memory); what every configured uplink has acked is deleted in the same batch. An
- * offset that was evicted or expired counts as acked. Read positions are memory only.
+ * a gap wait in memory); what every configured uplink has acked is deleted: short ranges in the
+ * same batch as the cursors and the class front key, long ones (256+) by a db.clear right after
+ * it (a crash between leaves entries below the front key, which open() clears). An offset that
+ * was evicted or expired counts as acked. Read positions are memory only.
  *
  * Time (store-clock.ts): maxAge and every age are measured in STORE TIME = the store time last
  * saved + monotonic time since open. A Pi without RTC boots at 1970 or at its last fake-hwclock

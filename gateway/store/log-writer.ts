@@ -116,6 +116,7 @@ export class LogWriter {
       await writeBatch(db, all, { sync: true })
       this.ctx.disk.noteWritten(bytes + all.length * OP_OVERHEAD_BYTES)
       if (evictOps.length > 0) this.ctx.disk.noteDeleted()
+      if (opts.allOrNothing) this.ctx.disk.noteShortfallMet()
       if (ops.length > 0) this.ctx.clock.savedMs = storeMs
       const trimmed = applyTrims(logs, trims)
       const evicted = trimmed.removed + plan.skippedOldest
