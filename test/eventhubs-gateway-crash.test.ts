@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { freePort } from './support/mosquitto.js'
 import { startEventHubsPeer } from './support/eventhubs-peer.js'
 import { cloudEventsOf, distinctPairs, ehVerdict, maxSequences } from './support/eh-verdict.js'
-import { spawnGateway, waitUntilDoneAndDrained } from './support/gateway-process.js'
+import { waitUntilDoneAndDrained } from './support/gateway-process.js'
+import { spawnGatewayForTest } from './per-test-resources.js'
 import { noGapsBelowMax } from './support/sequence-verdict.js'
 
 const DEVICES = 4
@@ -55,7 +56,7 @@ describe('gateway process with an Event Hubs uplink killed with SIGKILL under lo
 
     try {
       for (const killAfter of [800, 2500]) {
-        const gateway = spawnGateway(configPath)
+        const gateway = spawnGatewayForTest(configPath)
         await peer.waitUntil(() => distinct() >= killAfter, 30_000).catch((err: Error) => {
           throw new Error(`${err.message}; gateway stderr: ${gateway.stderr()}`)
         })
@@ -67,7 +68,7 @@ describe('gateway process with an Event Hubs uplink killed with SIGKILL under lo
       // sequences continuing from the store. Wait (via the admin endpoint) until it is done and
       // its queue is empty, then stop it cleanly.
       const before = maxSequences(peer.received())
-      const last = spawnGateway(configPath)
+      const last = spawnGatewayForTest(configPath)
       await waitUntilDoneAndDrained(adminPort, 'eh')
       await peer.waitUntil(() => noGapsBelowMax(cloudEventsOf(peer.received())), 10_000)
       await last.kill('SIGTERM')

@@ -8,7 +8,8 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { freePort, requireMosquitto, startMosquitto } from './support/mosquitto.js'
 import { collectEvents } from './support/collector.js'
-import { spawnGateway, waitUntilDoneAndDrained } from './support/gateway-process.js'
+import { waitUntilDoneAndDrained } from './support/gateway-process.js'
+import { spawnGatewayForTest } from './per-test-resources.js'
 import { distinctPairs, maxSequences, noGapsBelowMax } from './support/sequence-verdict.js'
 
 const hasMosquitto = requireMosquitto()
@@ -51,14 +52,14 @@ describe.skipIf(!hasMosquitto)('gateway process killed with SIGKILL under load',
     const distinct = (): number => distinctPairs(col.events)
 
     for (const killAfter of [800, 2500]) {
-      const gateway = spawnGateway(configPath)
+      const gateway = spawnGatewayForTest(configPath)
       await col.waitFor(() => distinct() >= killAfter, 30_000)
       await gateway.kill('SIGKILL')
     }
     // Last run: the simulator restarts its count and produces COUNT more per device. Wait (via
     // the admin endpoint) until it is done and its queue is empty, then stop it cleanly.
     const receivedBefore = maxSequences(col.events)
-    const last = spawnGateway(configPath)
+    const last = spawnGatewayForTest(configPath)
     await waitUntilDoneAndDrained(adminPort, 'up')
     await col.waitFor(() => noGapsBelowMax(col.events), 10_000)
     await last.kill('SIGTERM')

@@ -10,6 +10,7 @@ import { collectEvents, type CollectOptions, type Collector } from './support/co
 import { uplinkFor, type AnyEventHubsUplink } from './support/eh-uplink-harness.js'
 import { startEventHubsPeer, type EventHubsPeer, type EventHubsPeerOptions } from './support/eventhubs-peer.js'
 import { startTestGateway, type TestGateway, type TestGatewayInput } from './support/gateway-harness.js'
+import { spawnGateway, type GatewayProcess } from './support/gateway-process.js'
 import { startMosquitto, type MosquittoHandle, type MosquittoOptions } from './support/mosquitto.js'
 
 /** A local Event Hubs (AMQP) peer, closed after the test. */
@@ -67,4 +68,15 @@ export async function startOutageBrokerForTest(clientId: string): Promise<{ brok
   const broker = await startMosquittoForTest({ persistence: true })
   const col = await collectEventsForTest(broker.url, 'edge/#', { protocolVersion: 5, persistentSession: true, clientId })
   return { broker, col }
+}
+
+/**
+ * The gateway CLI (`run --config`) in a child process, SIGKILLed after the test if still running:
+ * a test that fails half-way must not leave a gateway behind to load the machine for the rest of
+ * the suite (or a benchmark started after it).
+ */
+export function spawnGatewayForTest(configPath: string): GatewayProcess {
+  const gateway = spawnGateway(configPath)
+  onTestFinished(() => gateway.kill('SIGKILL'))
+  return gateway
 }
