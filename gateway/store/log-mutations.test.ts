@@ -1,3 +1,7 @@
+/**
+ * writeBatch (log-mutations.ts): the chained batch the store writes appends, acks and expiry with
+ * must keep db.batch(array)'s contract on a real LevelDB: one atomic write, puts and dels in order.
+ */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
