@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock, ids, makeEvents, noCounters, readAll } from '../../test/contract/store-contract-support.js'
 import type { LevelDb } from './front-trimmer.js'
 import { entryKey } from './keys.js'
+import { CLEAR_FROM_ENTRIES } from './log-writer.js'
 import { LevelStore } from './level-store.js'
 
 const clock = new ManualClock()
@@ -65,25 +66,28 @@ async function entryKeys(dir: string): Promise<string[]> {
   }
 }
 
+/** Acks of N entries are cleared with db.clear; the tests ack exactly N, then more. */
+const N = CLEAR_FROM_ENTRIES
+
 describe('ack collection with db.clear', () => {
   it('a crash between the ack batch and its clear: open() deletes the acked leftovers, resends none, counts none lost', async () => {
     const dir = newDir()
     const store = await start(dir)
-    const events = makeEvents(0, 1_000)
+    const events = makeEvents(0, N + 400)
     await store.append({ events, counters: noCounters() })
-    const all = await readAll(store, 'u1', 1_000)
+    const all = await readAll(store, 'u1', N + 400)
     const broken = breakClear(dbOf(store))
-    await expect(store.ack('u1', all.slice(0, 600))).rejects.toThrow('simulated crash')
+    await expect(store.ack('u1', all.slice(0, N))).rejects.toThrow('simulated crash')
     expect(broken.calls).toBe(1)
     await store.close()
     stores.splice(stores.indexOf(store), 1)
-    // The seam really was hit: acked entries 300..599 are still on disk, below the front key.
+    // The seam really was hit: acked entries N/2..N-1 are still on disk, below the front key.
     const left = await entryKeys(dir)
-    expect(left[0]).toBe(entryKey('telemetry', 300))
-    expect(left).toHaveLength(700)
+    expect(left[0]).toBe(entryKey('telemetry', N / 2))
+    expect(left).toHaveLength(N / 2 + 400)
 
     const again = await start(dir)
-    const rest = all.slice(600)
+    const rest = all.slice(N)
     expect(ids(await again.peek('u1', 1_000))).toEqual(ids(rest))
     expect(again.stats()).toMatchObject({ entries: 400, bytes: rest.reduce((n, e) => n + e.sizeBytes, 0) })
     expect(again.stats().drops.corrupt_entry ?? 0).toBe(0)
@@ -92,19 +96,19 @@ describe('ack collection with db.clear', () => {
     stores.splice(stores.indexOf(again), 1)
     const keys = await entryKeys(dir)
     expect(keys).toHaveLength(400)
-    expect(keys[0]).toBe(entryKey('telemetry', 600))
+    expect(keys[0]).toBe(entryKey('telemetry', N))
   })
 
   it('after a clear that failed while running, the next ack clears from the old front again', async () => {
     const dir = newDir()
     const store = await start(dir)
-    await store.append({ events: makeEvents(0, 1_000), counters: noCounters() })
-    const all = await readAll(store, 'u1', 1_000)
+    await store.append({ events: makeEvents(0, N + 400), counters: noCounters() })
+    const all = await readAll(store, 'u1', N + 400)
     const broken = breakClear(dbOf(store))
-    await expect(store.ack('u1', all.slice(0, 600))).rejects.toThrow('simulated crash')
+    await expect(store.ack('u1', all.slice(0, N))).rejects.toThrow('simulated crash')
     broken.restore()
-    await store.ack('u1', all.slice(600, 900))
-    const rest = all.slice(900)
+    await store.ack('u1', all.slice(N, N + 300))
+    const rest = all.slice(N + 300)
     expect(store.stats()).toMatchObject({ entries: 100, bytes: rest.reduce((n, e) => n + e.sizeBytes, 0) })
     expect(store.stats().drops.corrupt_entry ?? 0).toBe(0)
     await store.close()

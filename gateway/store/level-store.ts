@@ -31,7 +31,7 @@
  *
  * Ack: the peer confirmed. The uplink's cursor moves over the contiguous acked prefix (acks beyond
  * a gap wait in memory); what every configured uplink has acked is deleted: short ranges in the
- * same batch as the cursors and the class front key, long ones (256+) by a db.clear right after
+ * same batch as the cursors and the class front key, long ones (10,000+) by a db.clear right after
  * it (a crash between leaves entries below the front key, which open() clears). An offset that
  * was evicted or expired counts as acked. Read positions are memory only.
  *
