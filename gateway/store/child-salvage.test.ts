@@ -3,8 +3,7 @@
  * setup): a repair that dies by a signal falls back to moving the store aside and copying what is
  * readable into a new one; entries lost at the front are counted; an interrupted swap completes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -14,37 +13,18 @@ import { copyInChild, finishInterruptedRepair, runChild } from './child-salvage.
 import { KEY_AREAS } from './keys.js'
 import { LevelStore } from './level-store.js'
 import { REPAIR_MARKER } from './salvage.js'
+import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
 
-const parents: string[] = []
-const stores: LevelStore[] = []
+const fx = new SalvageFixtures('gw-child-salvage-')
+const newDir = (): string => fx.newDir()
+const openStore = (dir: string): Promise<LevelStore> => fx.openStore(dir)
+const filledStore = (dir: string, n: number): Promise<void> => fx.filledStore(dir, n, '/gateways/g/sim/dev')
 
 afterEach(async () => {
   delete process.env.EG_STORE_CHILD_FAULT
   delete process.env.EG_STORE_CHILD_STALL
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined)
-  for (const d of parents.splice(0)) rmSync(d, { recursive: true, force: true })
+  await fx.cleanup()
 })
-
-function newDir(): string {
-  const parent = mkdtempSync(join(tmpdir(), 'gw-child-salvage-'))
-  parents.push(parent)
-  return join(parent, 'queue')
-}
-
-async function openStore(dir: string): Promise<LevelStore> {
-  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
-  stores.push(store)
-  await store.open()
-  return store
-}
-
-/** A closed store with `n` telemetry entries and one sequence counter. */
-async function filledStore(dir: string, n: number): Promise<void> {
-  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
-  await store.open()
-  await store.append({ events: makeEvents(0, n), counters: new Map([['/gateways/g/sim/dev', n]]) })
-  await store.close()
-}
 
 describe('salvage in child processes', () => {
   it('a repair child killed by SIGABRT (LevelDB assertion) is survived: moved aside, readable keys copied, counters kept', async () => {

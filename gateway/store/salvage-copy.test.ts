@@ -5,8 +5,7 @@
  */
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,19 +14,21 @@ import { silentLogger } from '../core/observability.js'
 import { copyInChild } from './child-salvage.js'
 import { LevelStore } from './level-store.js'
 import { REPAIR_MARKER } from './salvage.js'
+import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
 import { SALVAGE_SOURCE, resumeInterruptedCopy } from './salvage-copy.js'
 
 /** The compiled store (the suite's global setup builds dist/), run by a stand-in gateway process. */
 const COMPILED_STORE = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/gateway/store/level-store.js')).href
 
-const parents: string[] = []
-const stores: LevelStore[] = []
+const fx = new SalvageFixtures('gw-salvage-copy-')
+const newDir = (): string => fx.newDir()
+const openStore = (dir: string): Promise<LevelStore> => fx.openStore(dir)
+const filledStore = (dir: string, n: number): Promise<void> => fx.filledStore(dir, n, 'src')
 const pids: number[] = []
 
 afterEach(async () => {
   for (const pid of pids.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL')
-  for (const s of stores.splice(0)) await s.close().catch(() => undefined)
-  for (const d of parents.splice(0)) rmSync(d, { recursive: true, force: true })
+  await fx.cleanup()
 })
 
 function alive(pid: number): boolean {
@@ -37,27 +38,6 @@ function alive(pid: number): boolean {
   } catch {
     return false
   }
-}
-
-function newDir(): string {
-  const parent = mkdtempSync(join(tmpdir(), 'gw-salvage-copy-'))
-  parents.push(parent)
-  return join(parent, 'queue')
-}
-
-async function openStore(dir: string): Promise<LevelStore> {
-  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
-  stores.push(store)
-  await store.open()
-  return store
-}
-
-/** A closed store with `n` telemetry entries and one sequence counter. */
-async function filledStore(dir: string, n: number): Promise<void> {
-  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
-  await store.open()
-  await store.append({ events: makeEvents(0, n), counters: new Map([['src', n]]) })
-  await store.close()
 }
 
 describe('salvage copy and crashes', () => {
