@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvents, noCounters } from '../../test/contract/store-contract-support.js'
 import type { Entry } from '../core/types.js'
-import type { FsSpace } from './disk-space-guard.js'
+import type { DiskSpaceGuard, FsSpace } from './disk-space-guard.js'
 import { LevelStore } from './level-store.js'
 
 const MiB = 1024 * 1024
@@ -18,6 +18,10 @@ const RESERVE = 10 * MiB
 const dirs: string[] = []
 const stores: LevelStore[] = []
 const aborts: AbortController[] = []
+let samples = 0
+const sampleWaiters: Array<() => void> = []
+/** Resolves after the disk guard's next statfs sample. */
+const nextSample = (): Promise<void> => new Promise((resolve) => sampleWaiters.push(resolve))
 
 afterEach(async () => {
   for (const a of aborts.splice(0)) a.abort()
@@ -34,6 +38,8 @@ async function storeOnSmallDisk(headroomBytes: number): Promise<LevelStore> {
   dirs.push(dir)
   let store: LevelStore | undefined = undefined
   const statfs = async (): Promise<FsSpace> => {
+    samples++
+    for (const w of sampleWaiters.splice(0)) w()
     const free = RESERVE + headroomBytes - (store?.stats().bytes ?? 0)
     return { bavail: Math.floor(free / 4096), bsize: 4096, blocks: (1024 * MiB) / 4096 }
   }
@@ -79,6 +85,11 @@ describe('whenFull=block on a disk smaller than one append', () => {
     expect(ids(delivered)).toEqual(ids(events)) // all of them, once, in order
     expect(Object.entries(store.stats().drops).filter(([, n]) => n > 0)).toEqual([]) // nothing dropped
     expect((await store.counters()).get('urn:dev:sensor-1')).toBe(1_000)
+    // The guard stops watching once nothing waits: the whole append's size, which the disk could
+    // never hold, must not stay behind as a need (its timer sampled and compacted for good).
+    const guard = (store as unknown as { disk: DiskSpaceGuard }).disk
+    for (let i = 0; i < 5 && guard.watching; i++) await nextSample() // a running timer samples on every tick
+    expect(guard.watching).toBe(false)
   })
 
   it('with nothing freeing space it stores the prefix that fits and waits for the rest; an abort then rejects GW_ERR_STORE_FULL', async () => {

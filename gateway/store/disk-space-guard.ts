@@ -162,14 +162,9 @@ export class DiskSpaceGuard {
     this.startTimer()
   }
 
-  /**
-   * A blocking append committed: what it was short of is no longer wanted. Without this, a part
-   * that was split (block-appender.ts: larger than the disk could ever hold) left its size behind,
-   * and the timer sampled and compacted forever waiting for headroom nobody needed. Blocked
-   * appends are committed one at a time, and one that is still short notes its need again.
-   */
-  noteShortfallMet(): void {
-    this.wantedBytes = 0
+  /** Whether the timer runs (short of space, or an append waits for headroom). */
+  get watching(): boolean {
+    return this.timer !== undefined
   }
 
   /** The store deleted entries: when short of space, the timer has them compacted. */

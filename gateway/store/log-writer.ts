@@ -100,7 +100,13 @@ export class LogWriter {
       const plan = await planAppend(events, { ...this.config, limitBytes, mayEvict: room.level !== 'critical', writableBytes: room.writableBytes, usedBytes, stopOnReject: opts.stopOnReject, trimmer })
       // A blocking append the disk, not maxBytes, held back: the guard watches for room and wakes it.
       // (Other policies drop or refuse instead of waiting: nobody would be woken.)
-      if (opts.allOrNothing && !plan.complete && limitBytes < this.config.maxBytes) this.ctx.disk.noteShortfall(events.reduce((n, e) => n + e.sizeBytes, 0))
+      // Only a need the disk can meet is noted: a part above the store's capacity is split at once
+      // (block-appender.ts), and noting its whole size kept the timer sampling and compacting for
+      // good after its parts were stored. A single event has no smaller part: its need stands.
+      const wantedBytes = events.reduce((n, e) => n + e.sizeBytes, 0)
+      if (opts.allOrNothing && !plan.complete && limitBytes < this.config.maxBytes && (wantedBytes <= limitBytes || events.length === 1)) {
+        this.ctx.disk.noteShortfall(wantedBytes)
+      }
       if (!plan.complete && opts.allOrNothing) {
         opts.onShortfall?.(limitBytes)
         return undefined
@@ -118,7 +124,6 @@ export class LogWriter {
       await writeBatch(db, all, { sync: true })
       this.ctx.disk.noteWritten(bytes + all.length * OP_OVERHEAD_BYTES)
       if (evictOps.length > 0) this.ctx.disk.noteDeleted()
-      if (opts.allOrNothing) this.ctx.disk.noteShortfallMet()
       if (ops.length > 0) this.ctx.clock.savedMs = storeMs
       const trimmed = applyTrims(logs, trims)
       const evicted = trimmed.removed + plan.skippedOldest
