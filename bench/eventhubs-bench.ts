@@ -34,6 +34,14 @@ export interface EventHubsBenchResult {
   pipelineCpuMicrosPerEvent: number
   /** CPU of the raw SDK process per event, µs. */
   rawSdkCpuMicrosPerEvent: number
+  /**
+   * CPU of the local peer per event while the raw SDK ran, µs. The peer shares the machine with
+   * the producer; if this approaches the producer's own figure on 2 cores, the yardstick is
+   * bounded by the peer, not by the SDK.
+   */
+  rawSdkPeerCpuMicrosPerEvent: number
+  /** CPU of the local peer per event while the structured pipeline ran (same peer, same events), µs. */
+  pipelinePeerCpuMicrosPerEvent: number
   /** Peak RSS of the pipeline process, MiB. */
   pipelinePeakRssMb: number
   /**
@@ -98,6 +106,14 @@ function runChild(script: string, args: string[], pin?: string, onBacklogReady?:
   })
 }
 
+/** `fn`'s result and the CPU this process (where the peer runs) used meanwhile, µs per event. */
+async function withPeerCpu<T>(events: number, fn: () => Promise<T>): Promise<[T, number]> {
+  const cpu0 = process.cpuUsage()
+  const result = await fn()
+  const cpu = process.cpuUsage(cpu0)
+  return [result, (cpu.user + cpu.system) / events]
+}
+
 /** In a fresh temporary data directory, removed afterwards. */
 async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-bench-eh-'))
@@ -109,9 +125,10 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`, in `mode`. */
-async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number }> {
+async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number; peerCpuMicrosPerEvent: number }> {
   const cs = peer.connectionString()
-  const pipe = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode], pin))
+  const [pipe, peerCpuMicrosPerEvent] = await withPeerCpu(EVENTS, () =>
+    withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode], pin)))
   // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
   await peer.kill()
   const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread, mode], pin, () => peer.restart()))
@@ -125,6 +142,7 @@ async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode:
     drainCpuMicrosPerEvent: backlog['drainCpuMicrosPerEvent']!,
     drainPeakRssMb: backlog['peakRssMb']!,
     backlogEvents: backlog['queued']!,
+    peerCpuMicrosPerEvent,
   }
 }
 
@@ -136,12 +154,22 @@ async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode:
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
   try {
-    const raw = await runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin)
+    const [raw, rawSdkPeerCpuMicrosPerEvent] = await withPeerCpu(EVENTS, () =>
+      runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin))
     const rawSdkEventsPerSec = raw['eventsPerSec']!
-    const { backlogEvents, ...main } = await measurePath(peer, 'main', 'structured', rawSdkEventsPerSec, opts.pin)
-    const { backlogEvents: _w, ...worker } = await measurePath(peer, 'worker', 'structured', rawSdkEventsPerSec, opts.pin)
-    const { backlogEvents: _b, ...batch } = await measurePath(peer, 'main', 'batch', rawSdkEventsPerSec, opts.pin)
-    return { ...main, rawSdkEventsPerSec, rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!, backlogEvents, worker, batch }
+    const { backlogEvents, peerCpuMicrosPerEvent, ...main } = await measurePath(peer, 'main', 'structured', rawSdkEventsPerSec, opts.pin)
+    const { backlogEvents: _w, peerCpuMicrosPerEvent: _wp, ...worker } = await measurePath(peer, 'worker', 'structured', rawSdkEventsPerSec, opts.pin)
+    const { backlogEvents: _b, peerCpuMicrosPerEvent: _bp, ...batch } = await measurePath(peer, 'main', 'batch', rawSdkEventsPerSec, opts.pin)
+    return {
+      ...main,
+      rawSdkEventsPerSec,
+      rawSdkCpuMicrosPerEvent: raw['cpuMicrosPerEvent']!,
+      rawSdkPeerCpuMicrosPerEvent,
+      pipelinePeerCpuMicrosPerEvent: peerCpuMicrosPerEvent,
+      backlogEvents,
+      worker,
+      batch,
+    }
   } finally {
     await peer.close()
   }

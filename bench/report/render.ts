@@ -76,6 +76,7 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['Event Hubs pipeline at max throughput', (c) => n(c.eventhubs.pipelineCpuMicrosPerEvent, 1), ''],
         ['Event Hubs raw SDK (yardstick)', (c) => n(c.eventhubs.rawSdkCpuMicrosPerEvent, 1), 'no store, events built beforehand'],
         ['Event Hubs drain of a stored backlog', (c) => n(c.eventhubs.drainCpuMicrosPerEvent, 1), 'read + send + ack'],
+        ['Event Hubs local peer, during the pipeline / the yardstick', (c) => `${n(c.eventhubs.pipelinePeerCpuMicrosPerEvent, 1)} / ${n(c.eventhubs.rawSdkPeerCpuMicrosPerEvent, 1)}`, 'the test peer, not the gateway: it shares the 2 cores'],
         ['offline ingest (1M backlog)', (c) => n(c.drain.ingestCpuMicrosPerEvent, 1), ''],
         ['drain (1M backlog)', (c) => n(c.drain.drainCpuMicrosPerEvent, 1), ''],
       ],
