@@ -2,6 +2,8 @@
  * Errors with a stable `code`. Every log line and metric for a failure uses the same code, so an
  * operator can grep the journal for the metric label they saw on a dashboard.
  */
+import type { AppendResult } from './types.js'
+
 export type GatewayErrorCode =
   | 'GW_ERR_CONFIG'
   | 'GW_ERR_DECODE'
@@ -30,6 +32,21 @@ export class DecodeError extends GatewayError {
     super('GW_ERR_DECODE', message, options)
     this.name = 'DecodeError'
     this.reason = reason
+  }
+}
+
+/**
+ * A whenFull=block append whose `signal` aborted while it waited for room. A blocked append is
+ * committed in parts (alerts first, then telemetry in order), so some parts may already be durable:
+ * `committed` is what they stored and evicted (`rejected`: events refused at once, e.g. larger than
+ * maxBytes). Those events will be delivered; only the rest of the append was not stored.
+ */
+export class AppendAbortedError extends GatewayError {
+  readonly committed: AppendResult
+  constructor(committed: AppendResult, options?: { cause?: unknown }) {
+    super('GW_ERR_STORE_FULL', `store full (whenFull=block): append aborted while waiting for room (${committed.accepted} events stored before)`, options)
+    this.name = 'AppendAbortedError'
+    this.committed = committed
   }
 }
 

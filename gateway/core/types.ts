@@ -165,7 +165,10 @@ export interface DeadLetter {
 export interface Store {
   open(): Promise<void>
   close(): Promise<void>
-  /** Durable when resolved (one synced db.batch). With whenFull=block, waits for space. */
+  /**
+   * Durable when resolved (one synced db.batch). With whenFull=block, waits for space; if `signal`
+   * aborts first, rejects with AppendAbortedError, whose `committed` is what is already durable.
+   */
   append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult>
   /** Sequence counters as persisted by the last append. */
   counters(): Promise<Map<string, number>>

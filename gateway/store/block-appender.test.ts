@@ -92,7 +92,7 @@ describe('whenFull=block on a disk smaller than one append', () => {
     expect(guard.watching).toBe(false)
   })
 
-  it('with nothing freeing space it stores the prefix that fits and waits for the rest; an abort then rejects GW_ERR_STORE_FULL', async () => {
+  it('with nothing freeing space it stores the prefix that fits and waits for the rest; an abort then rejects GW_ERR_STORE_FULL with the stored prefix', async () => {
     const store = await storeOnSmallDisk(24 * 1024)
     const events = makeEvents(0, 1_000)
     const abort = controller()
@@ -103,7 +103,7 @@ describe('whenFull=block on a disk smaller than one append', () => {
     expect(stored).toBeGreaterThan(0)
     expect(stored).toBeLessThan(events.length)
     abort.abort()
-    expect(await pending).toMatchObject({ code: 'GW_ERR_STORE_FULL' })
+    expect(await pending).toMatchObject({ code: 'GW_ERR_STORE_FULL', committed: { accepted: stored, rejected: 0, evicted: 0 } })
     expect(ids(await store.peek('u1', 1_000))).toEqual(ids(events.slice(0, stored)))
     expect(Object.entries(store.stats().drops).filter(([, n]) => n > 0)).toEqual([]) // nothing dropped
   })

@@ -9,8 +9,11 @@
  *   and at most the store's capacity an attempt found (its bytes plus the disk's headroom, when
  *   the disk is the limit). A larger part is split at once: on a disk smaller than one append,
  *   waiting for the whole of it would never end, even with the store empty.
+ * - An abort while waiting rejects with AppendAbortedError carrying what the parts committed so far
+ *   stored and evicted: those parts are durable and will be delivered, so a caller must not count
+ *   them as dropped. A commit already in flight when the signal fires is not undone.
  */
-import { GatewayError } from '../core/errors.js'
+import { AppendAbortedError } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { CommitOptions } from './log-writer.js'
@@ -41,53 +44,54 @@ export class BlockingAppender {
 
   constructor(private readonly deps: BlockingDeps) {}
 
-  /** @throws GatewayError GW_ERR_STORE_FULL when `signal` aborts while waiting. */
+  /**
+   * @throws AppendAbortedError (GW_ERR_STORE_FULL) when `signal` aborts while waiting; its
+   * `committed` counts the parts already stored.
+   */
   async append(events: PreparedEvent[], counters: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<AppendResult> {
     if (this.telemetryQueue.length === 0) {
       const result = await this.deps.commit(events, counters, ALL_OR_NOTHING)
       if (result) return result
     }
-    const total: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
-    const add = (r: AppendResult): void => {
-      total.accepted += r.accepted
-      total.evicted += r.evicted
-    }
-    add(await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined))
+    const committed: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
+    await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined, committed)
     const telemetry = events.filter((e) => e.event.priority === 'telemetry')
-    if (telemetry.length === 0) return total
+    if (telemetry.length === 0) return committed
     const ticket = {}
     this.telemetryQueue.push(ticket)
     try {
-      add(await this.commitInParts(telemetry, counters, signal, ticket))
+      await this.commitInParts(telemetry, counters, signal, ticket, committed)
     } finally {
       this.telemetryQueue.splice(this.telemetryQueue.indexOf(ticket), 1)
       this.deps.space.notify() // the next queued append may now be first
     }
-    return total
+    return committed
   }
 
-  /** Commits `events` in order, in parts (see the invariants), each once there is room for it. */
+  /**
+   * Commits `events` in order, in parts (see the invariants), each once there is room for it, and
+   * adds each part to `committed` as soon as it is durable (an abort reports what is in it).
+   */
   private async commitInParts(
     events: readonly PreparedEvent[],
     counters: ReadonlyMap<string, number>,
     signal: AbortSignal | undefined,
     ticket: object | undefined,
-  ): Promise<AppendResult> {
-    const total: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
+    committed: AppendResult,
+  ): Promise<void> {
     let capacityBytes = this.deps.maxBytes
     let from = 0
     while (from < events.length) {
       const part = events.slice(from, from + partLength(events, from, capacityBytes))
-      const result = await this.commitWhenRoom(part, counters, signal, ticket)
+      const result = await this.commitWhenRoom(part, counters, signal, ticket, committed)
       if ('capacityBytes' in result) {
         capacityBytes = result.capacityBytes // split the part, without waiting
         continue
       }
-      total.accepted += result.accepted
-      total.evicted += result.evicted
+      committed.accepted += result.accepted
+      committed.evicted += result.evicted
       from += part.length
     }
-    return total
   }
 
   /** Commits `part` once there is room, or says the store's capacity is below it (it must be split). */
@@ -96,13 +100,12 @@ export class BlockingAppender {
     counters: ReadonlyMap<string, number>,
     signal: AbortSignal | undefined,
     ticket: object | undefined,
+    committed: Readonly<AppendResult>,
   ): Promise<AppendResult | { capacityBytes: number }> {
     const partBytes = part.reduce((n, e) => n + e.sizeBytes, 0)
     for (;;) {
       this.deps.assertOpen()
-      if (signal?.aborted) {
-        throw new GatewayError('GW_ERR_STORE_FULL', 'store full (whenFull=block): append aborted while waiting for room', { cause: signal.reason })
-      }
+      if (signal?.aborted) throw new AppendAbortedError({ ...committed }, { cause: signal.reason })
       const epoch = this.deps.space.epoch
       if (!ticket || this.telemetryQueue[0] === ticket) {
         const found = { capacityBytes: Infinity }

@@ -27,7 +27,8 @@
  * Append: resolves after ONE db.batch({ sync: true }) holding the evictions, the entries, the meta
  * keys, the counters and the store time, so counters are durable exactly with their events.
  * Exception: with whenFull=block, a batch that does not fit as a whole commits its alerts first
- * and its telemetry in parts once there is room.
+ * and its telemetry in parts once there is room; aborted while waiting, it rejects with what those
+ * parts stored (AppendAbortedError.committed).
  *
  * Ack: the peer confirmed. The uplink's cursor moves over the contiguous acked prefix (acks beyond
  * a gap wait in memory); what every configured uplink has acked is deleted: short ranges in the
@@ -79,7 +80,7 @@
  *   again with the same CloudEvent id (duplicates, never loss), or look younger than they are.
  *   Out-of-order acks held in memory are resent too.
  */
-import { GatewayError } from '../core/errors.js'
+import { AppendAbortedError, GatewayError } from '../core/errors.js'
 import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type Entry, type Store, type StoreStats } from '../core/types.js'
 import { prepareEvents } from './append-plan.js'
 import { deadLetterEntries, purgeDeadLetterArea, requeueDeadLetterChunk } from './dead-letter-ops.js'
@@ -101,7 +102,8 @@ export class LevelStore extends StoreCore implements Store {
   /**
    * Stores the events and `batch.counters` durably (see design block); events larger than maxBytes
    * are refused. With whenFull=block, waits for room; if `signal` aborts first it rejects with
-   * GW_ERR_STORE_FULL (alerts of the batch may already be stored; retrying only duplicates them).
+   * AppendAbortedError (GW_ERR_STORE_FULL) whose `committed` counts what is already stored: the
+   * batch's alerts and a prefix of its telemetry may be (retrying them only duplicates them).
    */
   async append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult> {
     this.assertOpen()
@@ -109,13 +111,18 @@ export class LevelStore extends StoreCore implements Store {
     const fitting = prepared.filter((p) => p.sizeBytes <= this.opts.maxBytes)
     const oversize = prepared.length - fitting.length
     this.drops.add('store_full_rejected', oversize)
+    const withOversize = (r: AppendResult): AppendResult => ({ ...r, rejected: r.rejected + oversize })
     if (fitting.length === 0 && batch.counters.size === 0) return { accepted: 0, rejected: oversize, evicted: 0 }
-    const result = await this.track(
-      this.whenFull === 'block'
-        ? this.blocking.append(fitting, batch.counters, signal)
-        : this.commitLocked(fitting, batch.counters, { allOrNothing: false, stopOnReject: false }).then((r) => r!),
-    )
-    return { ...result, rejected: result.rejected + oversize }
+    const committing = this.whenFull === 'block'
+      ? this.blocking.append(fitting, batch.counters, signal)
+      : this.commitLocked(fitting, batch.counters, { allOrNothing: false, stopOnReject: false }).then((r) => r!)
+    try {
+      return withOversize(await this.track(committing))
+    } catch (err) {
+      // The oversize events were refused (and counted) before any waiting; an abort must not hide them.
+      if (err instanceof AppendAbortedError) throw new AppendAbortedError(withOversize(err.committed), { cause: err.cause })
+      throw err
+    }
   }
 
   async counters(): Promise<Map<string, number>> {
