@@ -7,8 +7,9 @@ import { LevelStore } from '../store/index.js'
 import { CloudEventBuilder } from '../events/cloudevent-builder.js'
 import { silentLogger } from '../core/observability.js'
 import type { Reading } from '../core/types.js'
+import { GatewayMetrics } from '../telemetry/metrics.js'
 import { Ingest } from './ingest.js'
-import { noopPipelineMetrics } from './pipeline-metrics.js'
+import { noopPipelineMetrics, type PipelineMetrics } from './pipeline-metrics.js'
 
 const reading = (priority: Reading['priority'] = 'telemetry', deviceId = 'd1'): Reading => ({
   deviceId,
@@ -26,13 +27,13 @@ describe('Ingest', () => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
   })
 
-  async function setUp(opts: { maxBytes: number; whenFull: 'block' | 'drop_oldest'; maxPending: number }): Promise<{ ingest: Ingest; store: LevelStore }> {
+  async function setUp(opts: { maxBytes: number; whenFull: 'block' | 'drop_oldest'; maxPending: number; metrics?: PipelineMetrics }): Promise<{ ingest: Ingest; store: LevelStore }> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-ingest-'))
     dirs.push(dir)
     const store = new LevelStore({ dir, maxBytes: opts.maxBytes, maxAgeMs: 86_400_000, whenFull: opts.whenFull, uplinks: ['u'] })
     stores.push(store)
     await store.open()
-    const ingest = new Ingest({ store, builder: new CloudEventBuilder('gw', await store.counters()), metrics: noopPipelineMetrics, log: silentLogger, maxPending: opts.maxPending, maxChunk: 10, alertHeadroom: 5 })
+    const ingest = new Ingest({ store, builder: new CloudEventBuilder('gw', await store.counters()), metrics: opts.metrics ?? noopPipelineMetrics, log: silentLogger, maxPending: opts.maxPending, maxChunk: 10, alertHeadroom: 5 })
     ingest.start()
     return { ingest, store }
   }
@@ -75,5 +76,24 @@ describe('Ingest', () => {
     expect(await receipt.durable).toEqual({ accepted: 1, dropped: 0 })
     await expect(ingest.push('s', [reading()])).rejects.toThrow(/stopping/)
     expect(store.stats().entries).toBe(1)
+  })
+
+  it('stopped while a blocked commit was part-way in: counts the stored part as ingested, only the rest as dropped', async () => {
+    const metrics = new GatewayMetrics({ defaultMetrics: false })
+    // Ten readings in one commit, a store that holds only a few: stored in parts, the rest waits.
+    const { ingest, store } = await setUp({ maxBytes: 1500, whenFull: 'block', maxPending: 100, metrics })
+    const firstPart = store.waitForAppend(AbortSignal.timeout(10_000))
+    const receipts = await Promise.all([ingest.push('a', [reading(), reading()]), ingest.push('b', Array.from({ length: 8 }, () => reading()))])
+    await firstPart
+    await ingest.stop(0) // the grace is over at once: the blocked append is aborted
+    const stored = store.stats().entries
+    expect(stored).toBeGreaterThan(2) // push a is in the stored part, push b only in part
+    expect(stored).toBeLessThan(10)
+    const [a, b] = await Promise.all(receipts.map((r) => r.durable))
+    expect(a).toEqual({ accepted: 2, dropped: 0 })
+    expect(b).toMatchObject({ accepted: stored - 2, dropped: 10 - stored, error: { code: 'GW_ERR_STORE_FULL' } })
+    const snap = metrics.snapshot()
+    expect(snap.ingested).toBe(stored)
+    expect(snap.dropped).toEqual({ store_error: 10 - stored })
   })
 })

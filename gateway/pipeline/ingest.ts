@@ -13,12 +13,15 @@
  *   (whenFull=block) holds up; the store keeps counters monotonic across the lanes.
  * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
  *   it never rejects (errors are reported in the outcome).
+ * - Every reading of a commit is counted once: ingested if the store holds it, else dropped by
+ *   reason. A blocked commit aborted at stop may have stored a prefix (AppendAbortedError.committed):
+ *   that prefix is ingested, never `store_error`.
  * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
  *
  * On a crash, readings still in the buffer are lost; none of them had been reported durable.
  */
-import type { AppendOutcome, IngestReceipt, Reading, ReadingSink, Store } from '../core/types.js'
-import { DecodeError, GatewayError } from '../core/errors.js'
+import type { AppendOutcome, AppendResult, IngestReceipt, Reading, ReadingSink, Store } from '../core/types.js'
+import { AppendAbortedError, DecodeError, GatewayError } from '../core/errors.js'
 import type { Logger } from '../core/observability.js'
 import type { CloudEventBuilder } from '../events/cloudevent-builder.js'
 import type { PipelineMetrics } from './pipeline-metrics.js'
@@ -206,26 +209,47 @@ export class Ingest implements ReadingSink {
       if (events.length > 0) {
         const result = await store.append({ events, counters: builder.countersFor(sources) }, this.commitAbort.signal)
         accepted = result.accepted
-        if (result.rejected > 0) metrics.dropped('store_full_rejected', result.rejected)
-        if (result.evicted > 0) metrics.dropped('store_full_oldest', result.evicted)
+        this.countStoreDrops(result)
       }
     } catch (err) {
-      accepted = 0
       outcomeError = err instanceof Error ? err : new Error(String(err))
-      metrics.dropped('store_error', events.length)
-      // A full disk fails every commit: log a sample, count them all.
-      if (performance.now() - this.lastStoreErrorLogMs >= 10_000) {
-        log.error({ err, code: (err as GatewayError).code, events: events.length, suppressed: this.suppressedStoreErrors }, 'store append failed; readings not stored')
-        this.lastStoreErrorLogMs = performance.now()
-        this.suppressedStoreErrors = 0
-      } else {
-        this.suppressedStoreErrors++
-      }
+      accepted = this.countFailedAppend(err, events.length)
     }
     this.settle(perItem, accepted, outcomeError)
   }
 
-  /** Resolves receipts, attributing accepted events in commit order (the store accepts a prefix). */
+  private countStoreDrops(result: AppendResult): void {
+    if (result.rejected > 0) this.opts.metrics.dropped('store_full_rejected', result.rejected)
+    if (result.evicted > 0) this.opts.metrics.dropped('store_full_oldest', result.evicted)
+  }
+
+  /**
+   * Counts a failed append and returns how many of its events are stored anyway: a blocked append
+   * aborted at stop (AppendAbortedError) may have committed a prefix, which is durable and will be
+   * delivered, so counting it `store_error` would report drops that did not happen.
+   */
+  private countFailedAppend(err: unknown, events: number): number {
+    const committed = err instanceof AppendAbortedError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
+    this.countStoreDrops(committed)
+    const lost = events - committed.accepted - committed.rejected
+    this.opts.metrics.dropped('store_error', lost)
+    // A full disk fails every commit: log a sample, count them all.
+    if (performance.now() - this.lastStoreErrorLogMs >= 10_000) {
+      const fields = { err, code: (err as GatewayError).code, events: lost, stored: committed.accepted, suppressed: this.suppressedStoreErrors }
+      this.opts.log.error(fields, 'store append failed; readings not stored')
+      this.lastStoreErrorLogMs = performance.now()
+      this.suppressedStoreErrors = 0
+    } else {
+      this.suppressedStoreErrors++
+    }
+    return committed.accepted
+  }
+
+  /**
+   * Resolves receipts, attributing accepted events in commit order (the store accepts a prefix).
+   * A failed commit's error goes only to receipts that lost readings: sources treat `error` as
+   * "not stored", and a push wholly inside the committed prefix is stored.
+   */
   private settle(perItem: Array<{ item: PendingItem; built: number; invalid: number }>, accepted: number, error?: Error): void {
     let left = accepted
     for (const { item, built, invalid } of perItem) {
@@ -233,7 +257,7 @@ export class Ingest implements ReadingSink {
       left -= ok
       this.pendingReadings -= item.readings.length
       if (ok > 0) this.opts.metrics.ingested(item.sourceId, ok)
-      item.resolve({ accepted: ok, dropped: built - ok + invalid, ...(error ? { error } : {}) })
+      item.resolve({ accepted: ok, dropped: built - ok + invalid, ...(error && ok < built ? { error } : {}) })
     }
   }
 }
