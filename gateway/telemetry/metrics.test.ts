@@ -40,7 +40,7 @@ describe('GatewayMetrics counters', () => {
 
   it('pre-creates store-wide drop reasons at 0 so alerts see them before the first drop', async () => {
     const text = await new GatewayMetrics({ defaultMetrics: false }).render()
-    for (const reason of ['store_full_oldest', 'store_full_rejected', 'expired']) {
+    for (const reason of ['store_full_oldest', 'store_full_rejected', 'expired', 'corrupt_entry', 'store_error']) {
       expect(sample(text, `edge_gateway_events_dropped_total{reason="${reason}",uplink=""}`)).toBe(0)
     }
   })

@@ -7,7 +7,8 @@
  * - Hot-path methods take counts (call once per batch, not per event) and never throw: a bad count
  *   (negative, NaN) is ignored rather than allowed to break ingest or forwarding.
  * - Label sets are fixed per metric. `edge_gateway_events_dropped_total` always carries
- *   `{reason, uplink}`; store-wide drops (store_full_oldest, store_full_rejected, expired) use
+ *   `{reason, uplink}`; store-wide drops (store_full_oldest, store_full_rejected, expired,
+ *   corrupt_entry, store_error) use
  *   `uplink=""` (which Prometheus treats as "no uplink"), dead_letter names the uplink. The
  *   store-wide reasons are pre-created at 0 so `rate()` and alerts work before the first drop.
  * - Queue, store, uplink and source gauges are read from callbacks at scrape time
@@ -23,8 +24,12 @@ import {
   type UplinkObservation,
 } from './observed-gauges.js'
 
-/** Drop reasons that concern the whole store (no uplink); pre-created at 0. */
-const STORE_WIDE_DROPS: readonly DropReason[] = ['store_full_oldest', 'store_full_rejected', 'expired', 'corrupt_entry']
+/**
+ * Drop reasons that concern the whole store (no uplink); pre-created at 0. `store_error` is counted
+ * by ingest, not the store: readings of a commit the store failed (disk full, I/O error, a blocked
+ * append aborted at stop), never stored.
+ */
+const STORE_WIDE_DROPS: readonly (DropReason | 'store_error')[] = ['store_full_oldest', 'store_full_rejected', 'expired', 'corrupt_entry', 'store_error']
 
 export interface GatewayMetricsOptions {
   /**
