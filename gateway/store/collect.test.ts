@@ -13,7 +13,7 @@ import { ManualClock, ids, makeEvents, noCounters, readAll } from '../../test/co
 import type { LevelDb } from './front-trimmer.js'
 import { entryKey } from './keys.js'
 import { CLEAR_FROM_ENTRIES } from './log-writer.js'
-import { LevelStore } from './level-store.js'
+import { LevelStore, type LevelStoreOptions } from './level-store.js'
 
 const clock = new ManualClock()
 const dirs: string[] = []
@@ -30,8 +30,10 @@ function newDir(): string {
   return dir
 }
 
-async function start(dir: string): Promise<LevelStore> {
-  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e9, uplinks: ['u1'], now: clock.now, monotonicNow: clock.now })
+// The background timer (expiry, retried clears) runs only where a test asks for it: the tests stop
+// the store exactly at the seam and must not have the timer move it on.
+async function start(dir: string, opts: Partial<LevelStoreOptions> = {}): Promise<LevelStore> {
+  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e9, uplinks: ['u1'], now: clock.now, monotonicNow: clock.now, expiryIntervalMs: 3_600_000, ...opts })
   stores.push(store)
   await store.open()
   return store
@@ -40,15 +42,25 @@ async function start(dir: string): Promise<LevelStore> {
 /** The store's LevelDB handle (the tests interpose on its clear). */
 const dbOf = (store: LevelStore): LevelDb => (store as unknown as { ctx: { db: LevelDb } }).ctx.db
 
-/** Makes the next db.clear calls delete only the lower half of their range and then fail, like a crash mid-clear. */
-function breakClear(db: LevelDb): { calls: number; restore: () => void } {
+/**
+ * Wraps the handle's db.clear, the lowest layer: the first `failures` calls delete only the lower
+ * half of their range and then fail, like a crash or an I/O error mid-clear; later calls go through.
+ * `cleared` resolves when a call went through.
+ */
+function breakClear(db: LevelDb, failures = Infinity): { calls: number; cleared: Promise<void>; restore: () => void } {
   const original = db.clear.bind(db)
+  let markCleared = (): void => undefined
   const state = {
     calls: 0,
+    cleared: new Promise<void>((resolve) => (markCleared = resolve)),
     restore: () => void (db.clear = original),
   }
   db.clear = (async (range: { gte: string; lte: string }) => {
-    state.calls++
+    if (++state.calls > failures) {
+      await original(range)
+      markCleared()
+      return
+    }
     const from = Number(range.gte.slice(-16))
     const through = Number(range.lte.slice(-16))
     await original({ gte: range.gte, lt: entryKey('telemetry', from + Math.floor((through - from + 1) / 2)) })
@@ -68,6 +80,8 @@ async function entryKeys(dir: string): Promise<string[]> {
 
 /** Acks of N entries are cleared with db.clear; the tests ack exactly N, then more. */
 const N = CLEAR_FROM_ENTRIES
+
+const NO_DROPS = { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0, corrupt_entry: 0 }
 
 describe('ack collection with db.clear', () => {
   it('a crash between the ack batch and its clear: open() deletes the acked leftovers, resends none, counts none lost', async () => {
@@ -127,5 +141,53 @@ describe('ack collection with db.clear', () => {
     await store.close()
     stores.splice(stores.indexOf(store), 1)
     expect(await entryKeys(dir)).toEqual(all.slice(100).map((e) => entryKey('telemetry', e.offset)))
+  })
+
+  // Between a clear that failed and the next ack, the acked range is garbage (as after a crash):
+  // an eviction or an expiry starting from it would count delivered entries as dropped.
+  it('after a clear that failed, eviction counts no acked entry as dropped and frees only live bytes', async () => {
+    const probe = await start(newDir())
+    await probe.append({ events: makeEvents(0, 1), counters: noCounters() })
+    const size = probe.stats().bytes
+    const dir = newDir()
+    const store = await start(dir, { maxBytes: (N + 400) * size, whenFull: 'drop_oldest' })
+    await store.append({ events: makeEvents(0, N + 400), counters: noCounters() })
+    const all = await readAll(store, 'u1', N + 400)
+    const broken = breakClear(dbOf(store), 1)
+    await expect(store.ack('u1', all.slice(0, N))).rejects.toThrow('simulated crash')
+
+    const added = makeEvents(N + 400, 100)
+    expect(await store.append({ events: added, counters: noCounters() })).toMatchObject({ accepted: 100, evicted: 0 })
+    expect(store.stats().drops).toEqual(NO_DROPS)
+    expect(store.stats()).toMatchObject({ entries: 500, bytes: 500 * size })
+    const live = [...all.slice(N), ...(await readAll(store, 'u1'))]
+    expect(ids(live)).toEqual([...ids(all.slice(N)), ...ids(added)])
+
+    // The next ack clears what the failed clear left.
+    await store.ack('u1', live.slice(0, 10))
+    expect(broken.calls).toBe(2)
+    await store.close()
+    stores.splice(stores.indexOf(store), 1)
+    expect(await entryKeys(dir)).toEqual(live.slice(10).map((e) => entryKey('telemetry', e.offset)))
+    const again = await start(dir, { maxBytes: (N + 400) * size })
+    expect(again.stats()).toMatchObject({ entries: 490, bytes: 490 * size })
+    expect(again.stats().drops).toEqual(NO_DROPS)
+    expect(ids(await again.peek('u1', 1_000))).toEqual(ids(live.slice(10)))
+  })
+
+  it('after a clear that failed, expiry counts no acked entry as expired', async () => {
+    const dir = newDir()
+    const store = await start(dir, { maxAgeMs: 1_000 })
+    await store.append({ events: makeEvents(0, N), counters: noCounters() })
+    clock.advance(600)
+    await store.append({ events: makeEvents(N, 400), counters: noCounters() })
+    const all = await readAll(store, 'u1', N + 400)
+    breakClear(dbOf(store), 1)
+    await expect(store.ack('u1', all.slice(0, N))).rejects.toThrow('simulated crash')
+    clock.advance(500) // the acked entries are past maxAge, the live ones are not
+    expect(await store.expireNow()).toBe(0)
+    expect(store.stats()).toMatchObject({ entries: 400 })
+    expect(store.stats().drops).toEqual(NO_DROPS)
+    expect(ids(await store.peek('u1', 1_000))).toEqual(ids(all.slice(N)))
   })
 })

@@ -1,6 +1,13 @@
 /**
  * Every write the store makes, as methods that assume the caller holds the store's write lock.
- * Each builds its operations first, writes them in one batch, then updates the in-memory view.
+ *
+ * Invariants
+ * - Each builds its operations first, writes them in one batch, then updates the in-memory view:
+ *   a failed batch leaves memory and disk in agreement.
+ * - Memory's front of a class (log.first) moves with the batch that writes its front key. The one
+ *   write after a batch, the db.clear of a long acked range (collect), moves nothing: that range
+ *   is below the front already, garbage until cleared (leftover-clears.ts); a clear that fails is
+ *   retried, never a reason to keep memory at the old front.
  */
 import { PRIORITIES, type AppendResult, type Entry, type Priority, type WhenFull } from '../core/types.js'
 import { planAppend, type PreparedEvent } from './append-plan.js'
@@ -9,6 +16,7 @@ import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { DropCounter } from './drop-counter.js'
 import { FrontTrimmer, type BatchOp, type LevelDb } from './front-trimmer.js'
 import { CLOCK_KEY, cursorKey, entryKey, frontKey } from './keys.js'
+import { LeftoverClears } from './leftover-clears.js'
 import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import { applyAppend, applyTrims, buildAppendOps, collectible, writeBatch } from './log-mutations.js'
 import { refreshCursorHead } from './open-state.js'
@@ -74,10 +82,14 @@ export interface CommitOptions {
 }
 
 export class LogWriter {
+  private readonly leftovers: LeftoverClears
+
   constructor(
     private readonly ctx: StoreContext,
     private readonly config: { maxBytes: number; maxAgeMs: number; whenFull: WhenFull },
-  ) {}
+  ) {
+    this.leftovers = new LeftoverClears(ctx.db, ctx.disk, OP_OVERHEAD_BYTES)
+  }
 
   usedBytes(): number {
     return logBytes(this.ctx.logs.alert) + logBytes(this.ctx.logs.telemetry)
@@ -212,10 +224,11 @@ export class LogWriter {
 
   /**
    * Writes `ops` together with deleting every entry all uplinks have acked. A long range is
-   * cleared only AFTER the batch that moved the cursors and the front keys: a crash in between, or
-   * in the middle of the clear, leaves entries below the front key, which open() clears
-   * (open-state.ts loadFront): acked by everyone, never sent again, never counted as lost. Memory
-   * moves last, so after a clear that failed the next collect clears from the old front again.
+   * cleared only AFTER the batch that moved the cursors and the front keys. Memory moves with that
+   * batch: from then on the range is garbage, as after a crash between the two (open() clears
+   * entries below the front key, open-state.ts loadFront), so a clear that fails never leaves
+   * memory pointing at delivered entries. Its range is retried by the next collect. Rejects when
+   * a clear failed; the acks and the front are durable then.
    */
   async collect(ops: BatchOp[] = []): Promise<void> {
     const { db, logs } = this.ctx
@@ -224,27 +237,23 @@ export class LogWriter {
       const range = collectible(logs[priority], [...this.ctx.cursors.values()].map((s) => s[priority]), this.ctx.clock.now())
       if (range) ranges.push({ priority, ...range, cleared: range.throughOffset - range.fromOffset + 1 >= CLEAR_FROM_ENTRIES })
     }
-    let clearedEntries = 0
     for (const r of ranges) {
       ops.push(frontPut(r.priority, r.newFirst?.offset ?? logs[r.priority].next))
-      if (r.cleared) clearedEntries += r.throughOffset - r.fromOffset + 1
-      else for (let offset = r.fromOffset; offset <= r.throughOffset; offset++) ops.push({ type: 'del', key: entryKey(r.priority, offset) })
+      if (!r.cleared) for (let offset = r.fromOffset; offset <= r.throughOffset; offset++) ops.push({ type: 'del', key: entryKey(r.priority, offset) })
     }
     await writeBatch(db, ops)
-    // db.clear writes a tombstone per entry too, like a `del` in the batch.
-    this.ctx.disk.noteWritten((ops.length + clearedEntries) * OP_OVERHEAD_BYTES)
-    for (const r of ranges) {
-      if (r.cleared) await db.clear({ gte: entryKey(r.priority, r.fromOffset), lte: entryKey(r.priority, r.throughOffset) })
-    }
+    this.ctx.disk.noteWritten(ops.length * OP_OVERHEAD_BYTES)
     for (const r of ranges) {
       const log = logs[r.priority]
       log.first = r.newFirst
       log.damaged.dropBelow(log.first?.offset ?? log.next)
+      if (r.cleared) this.leftovers.add(r.priority, r.fromOffset, r.throughOffset)
     }
     if (ranges.length > 0) {
       this.ctx.disk.noteDeleted()
       this.ctx.space.notify()
     }
+    await this.leftovers.clear()
   }
 
   /**
