@@ -190,4 +190,17 @@ describe('ack collection with db.clear', () => {
     expect(store.stats().drops).toEqual(NO_DROPS)
     expect(ids(await store.peek('u1', 1_000))).toEqual(ids(all.slice(N)))
   })
+
+  it('a clear that failed is retried by the background timer, without waiting for another ack', async () => {
+    const dir = newDir()
+    const store = await start(dir, { expiryIntervalMs: 10 })
+    await store.append({ events: makeEvents(0, N + 400), counters: noCounters() })
+    const all = await readAll(store, 'u1', N + 400)
+    const broken = breakClear(dbOf(store), 1)
+    await expect(store.ack('u1', all.slice(0, N))).rejects.toThrow('simulated crash')
+    await broken.cleared
+    await store.close()
+    stores.splice(stores.indexOf(store), 1)
+    expect(await entryKeys(dir)).toEqual(all.slice(N).map((e) => entryKey('telemetry', e.offset)))
+  })
 })

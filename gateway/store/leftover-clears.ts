@@ -33,6 +33,11 @@ export class LeftoverClears {
     private readonly tombstoneBytes: number,
   ) {}
 
+  /** Whether a range waits for its clear (one failed). */
+  get pending(): boolean {
+    return this.ranges.size > 0
+  }
+
   /** Queues [fromOffset, throughOffset] of a class, already below its front on disk and in memory. */
   add(priority: Priority, fromOffset: number, throughOffset: number): void {
     const known = this.ranges.get(priority)

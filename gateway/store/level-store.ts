@@ -35,7 +35,7 @@
  * same batch as the cursors and the class front key, long ones (10,000+) by a db.clear right after
  * it. The in-memory front moves with that batch: a crash before the clear, or a clear that fails,
  * leaves entries below the front key that nothing counts, reads, evicts or expires; a failed clear
- * is retried at the next ack, and open() clears whatever is left. An offset that
+ * is retried (next ack, background timer), and open() clears whatever is left. An offset that
  * was evicted or expired counts as acked. Read positions are memory only.
  *
  * Time (store-clock.ts): maxAge and every age are measured in STORE TIME = the store time last

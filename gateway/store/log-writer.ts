@@ -227,8 +227,9 @@ export class LogWriter {
    * cleared only AFTER the batch that moved the cursors and the front keys. Memory moves with that
    * batch: from then on the range is garbage, as after a crash between the two (open() clears
    * entries below the front key, open-state.ts loadFront), so a clear that fails never leaves
-   * memory pointing at delivered entries. Its range is retried by the next collect. Rejects when
-   * a clear failed; the acks and the front are durable then.
+   * memory pointing at delivered entries. Its range is retried by the next collect, or sooner by
+   * clearLeftovers (the store's timer). Rejects when a clear failed; the acks and the front are
+   * durable then.
    */
   async collect(ops: BatchOp[] = []): Promise<void> {
     const { db, logs } = this.ctx
@@ -253,6 +254,16 @@ export class LogWriter {
       this.ctx.disk.noteDeleted()
       this.ctx.space.notify()
     }
+    await this.leftovers.clear()
+  }
+
+  /** Whether a clear of acked entries failed and waits for its retry. */
+  get leftoversPending(): boolean {
+    return this.leftovers.pending
+  }
+
+  /** Retries the clears that failed (see collect); rejects when one fails again. */
+  async clearLeftovers(): Promise<void> {
     await this.leftovers.clear()
   }
 

@@ -190,14 +190,19 @@ export abstract class StoreCore {
     return this.drops.total('dead_letter_overflow')
   }
 
-  /** The timer: expiry, and saving the store time when no append saved it for a while. */
+  /**
+   * The timer: expiry, saving the store time when no append saved it for a while, and retrying a
+   * clear of acked entries that failed (an idle uplink may not ack again for long, and the
+   * leftovers hold disk space meanwhile). Last, so a clear that keeps failing delays nothing else.
+   */
   private inBackground(): void {
     if (this.state !== 'open' || this.expiring) return
     this.expiring = true
     this.expireNow()
       .then(() => (this.state === 'open' && this.clock.saveDue() ? this.track(this.locked((w) => w.saveClock(false))) : undefined))
+      .then(() => (this.state === 'open' && this.writer!.leftoversPending ? this.track(this.locked((w) => w.clearLeftovers())) : undefined))
       .catch((err: unknown) => {
-        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store expiry failed')
+        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store background work failed (expiry, store time save or clearing acked entries); retried on the next tick')
       })
       .finally(() => (this.expiring = false))
   }
