@@ -46,6 +46,23 @@ describe('a sink that never resolves push', () => {
     expect(t.logger.lines.find((l) => l.obj.reason === 'queue_full_alert')).toMatchObject({ level: 'error' })
   })
 
+  it('a commit the store cut short counts only the readings it does not hold as not_durable', async () => {
+    const t = await startBleForTest({ maxQueued: 10 })
+    t.sink.stall()
+    t.binding.advertise(telemetry(0), { address: mac(0) })
+    await t.sink.waitForPushes(1)
+    for (let i = 1; i <= 3; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
+    // The second push carries the three queued readings; the store kept the first of them (a
+    // whenFull=block append aborted at stop commits a prefix) and failed the rest.
+    t.sink.outcome = (readings) =>
+      readings.length === 3 ? { accepted: 1, dropped: 2, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0 }
+    const problem = t.logger.problem()
+    t.sink.release()
+    await problem
+    expect(t.rejected('not_durable')).toBe(2)
+    expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: 2 })
+  })
+
   it('memory stays bounded: 20 000 adverts from rotating random addresses', async () => {
     const t = await startBleForTest({ maxQueued: 100 })
     t.sink.stall()

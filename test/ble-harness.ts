@@ -26,13 +26,16 @@ export class RecordingSink implements ReadingSink {
   private waiters: Array<{ n: number; resolve: () => void }> = []
   private pushWaiters: Array<{ n: number; resolve: () => void }> = []
 
+  /** What the store reports for each push; the default stores everything. */
+  outcome: (readings: Reading[]) => AppendOutcome = (readings) => ({ accepted: readings.length, dropped: 0 })
+
   async push(_sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     this.pushes++
     this.pushWaiters = this.pushWaiters.filter((w) => (this.pushes >= w.n ? (w.resolve(), false) : true))
     if (this.stalled) await new Promise<void>((resolve) => this.stalled!.push(resolve))
     this.readings.push(...readings)
     this.waiters = this.waiters.filter((w) => (this.readings.length >= w.n ? (w.resolve(), false) : true))
-    return { durable: Promise.resolve<AppendOutcome>({ accepted: readings.length, dropped: 0 }) }
+    return { durable: Promise.resolve<AppendOutcome>(this.outcome(readings)) }
   }
 
   async waitFor(n: number): Promise<Reading[]> {

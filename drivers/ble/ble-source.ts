@@ -188,13 +188,15 @@ export class BleSource implements Source {
     }
     this.totals.pushed += batch.length
     const alerts = batch.filter((r) => r.priority === 'alert').length
-    const notDurable = (err: unknown): void =>
-      this.rejects.reject('not_durable', { err, readings: batch.length, alerts }, 'BLE readings not stored', 'error', batch.length)
+    // `lost`: readings of this batch the store does not hold. A commit cut short at stop may have
+    // stored a prefix of it (outcome.accepted); those are durable and not counted here.
+    const notDurable = (err: unknown, lost = batch.length): void =>
+      this.rejects.reject('not_durable', { err, readings: lost, alerts }, 'BLE readings not stored', 'error', lost)
     // `durable` never rejects by contract; the second handler keeps a broken sink from causing an
     // unhandled rejection. Store-policy drops (outcome.dropped) are counted by the store itself.
     const tracked = durable.then(
       (outcome) => {
-        if (outcome.error) notDurable(outcome.error)
+        if (outcome.error) notDurable(outcome.error, batch.length - outcome.accepted)
         else if (alerts > 0 && outcome.dropped > 0) this.log.error({ code: 'GW_ERR_STORE_FULL', dropped: outcome.dropped, alerts }, 'store dropped part of a batch with BLE alerts')
       },
       (err) => notDurable(err),
