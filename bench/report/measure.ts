@@ -200,7 +200,7 @@ export async function measureColumns(specs: ColumnSpec[], rounds: number, log: (
   await paired('eventhubs', rounds, async (spec) => {
     const r = await benchEventHubs({ pin: spec.pin })
     per.get(spec.label)!.eventhubs.push(r)
-    return `pipeline ${fmt(r.pipelineEventsPerSec)} ev/s, raw SDK ${fmt(r.rawSdkEventsPerSec)} ev/s; batch mode ${fmt(r.batch.pipelineEventsPerSec)} ev/s (${fmt(r.batch.pipelineEventsPerSec / r.rawSdkEventsPerSec, 2)}x), drain ${fmt(r.drainEventsPerSec)} / batch ${fmt(r.batch.drainEventsPerSec)} ev/s`
+    return `pipeline ${fmt(r.pipelineEventsPerSec)} ev/s, raw SDK ${fmt(r.rawSdkEventsPerSec)} ev/s (${r.rawSdkRunsEventsPerSec.map((v) => fmt(v)).join(' / ')}); batch mode ${fmt(r.batch.pipelineEventsPerSec)} ev/s (${fmt(r.batch.pipelineEventsPerSec / r.rawSdkEventsPerSec, 2)}x), drain ${fmt(r.drainEventsPerSec)} / batch ${fmt(r.batch.drainEventsPerSec)} ev/s`
   })
   await paired('steady', rounds, async (spec) => {
     const r = await measureSteady(spec.pin)
