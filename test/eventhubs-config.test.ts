@@ -18,7 +18,7 @@ describe('eventHubsUplinkSchema', () => {
   it('fills the documented defaults', () => {
     const c = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: `${CS};EntityPath=hub` })
     expect(c).toMatchObject({
-      partitionKey: '{source}', mode: 'binary', maxEvents: 2000, maxBytes: 1024 * 1024, lingerMs: 50, maxInFlight: 4,
+      partitionKey: '{source}', mode: 'binary', maxEvents: 4000, maxBytes: 2 * 1024 * 1024, lingerMs: 50, maxInFlight: 2,
       sendTimeoutMs: 30_000, retryMaxMs: 30_000,
     })
   })

@@ -106,7 +106,7 @@ describe('EventHubsUplink with the real SDK', () => {
 
   it('exposes limits for the forwarder', async () => {
     const { uplink } = await startPeerWithUplinkForTest({}, { maxEvents: 100, lingerMs: 10, maxInFlight: 2 })
-    expect(uplink.limits).toEqual({ maxEvents: 100, maxBytes: 1024 * 1024, lingerMs: 10, maxInFlight: 2 })
+    expect(uplink.limits).toEqual({ maxEvents: 100, maxBytes: 2 * 1024 * 1024, lingerMs: 10, maxInFlight: 2 })
     expect(uplink.type).toBe('eventhubs')
   })
 })
