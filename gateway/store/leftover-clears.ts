@@ -6,7 +6,12 @@
  *   memory moved with that batch: from then on its entries are garbage, exactly as after a crash
  *   between that batch and the clear. They lie below the front, so no read, count, eviction or
  *   expiry ever meets them again.
- * - A clear that fails keeps its range here, to be retried; nothing else depends on it succeeding.
+ * - A clear that fails keeps its range here, to be retried; nothing else depends on it succeeding:
+ *   the ack (or dead letter) whose batch queued it is written and stays successful.
+ * - The free-space estimate is charged once per range, when it is added (one tombstone per entry,
+ *   like a `del`): retries delete only what an earlier attempt left, so charging every attempt
+ *   would count the same entries again (for a 1M-entry range, 64 MB per retry) and could make the
+ *   guard evict live telemetry for space that is not used.
  *   A crash or close forgets the ranges: open() clears every entry below the front key
  *   (open-state.ts loadFront).
  * - At most one range per class: everything between two ranges of a class lies below its front
@@ -40,6 +45,7 @@ export class LeftoverClears {
 
   /** Queues [fromOffset, throughOffset] of a class, already below its front on disk and in memory. */
   add(priority: Priority, fromOffset: number, throughOffset: number): void {
+    this.disk.noteWritten((throughOffset - fromOffset + 1) * this.tombstoneBytes)
     const known = this.ranges.get(priority)
     this.ranges.set(priority, known
       ? { fromOffset: Math.min(known.fromOffset, fromOffset), throughOffset: Math.max(known.throughOffset, throughOffset) }
@@ -52,9 +58,6 @@ export class LeftoverClears {
    */
   async clear(): Promise<void> {
     for (const [priority, range] of [...this.ranges]) {
-      // Charged at every attempt: a clear that failed may have written part of its tombstones (one
-      // per entry, like a `del`), and the estimate may only err towards "fuller" (disk-space-guard.ts).
-      this.disk.noteWritten((range.throughOffset - range.fromOffset + 1) * this.tombstoneBytes)
       await this.db.clear({ gte: entryKey(priority, range.fromOffset), lte: entryKey(priority, range.throughOffset) })
       this.ranges.delete(priority)
       this.disk.noteDeleted()

@@ -34,7 +34,8 @@
  * a gap wait in memory); what every configured uplink has acked is deleted: short ranges in the
  * same batch as the cursors and the class front key, long ones (10,000+) by a db.clear right after
  * it. The in-memory front moves with that batch: a crash before the clear, or a clear that fails,
- * leaves entries below the front key that nothing counts, reads, evicts or expires; a failed clear
+ * leaves entries below the front key that nothing counts, reads, evicts or expires; the ack itself
+ * succeeds (its batch is written); a failed clear
  * is retried (next ack, background timer), and open() clears whatever is left. An offset that
  * was evicted or expired counts as acked. Read positions are memory only.
  *

@@ -7,7 +7,8 @@
  * - Memory's front of a class (log.first) moves with the batch that writes its front key. The one
  *   write after a batch, the db.clear of a long acked range (collect), moves nothing: that range
  *   is below the front already, garbage until cleared (leftover-clears.ts); a clear that fails is
- *   retried, never a reason to keep memory at the old front.
+ *   retried, never a reason to keep memory at the old front, and never a reason to fail the
+ *   write whose batch succeeded.
  */
 import { PRIORITIES, type AppendResult, type Entry, type Priority, type WhenFull } from '../core/types.js'
 import { planAppend, type PreparedEvent } from './append-plan.js'
@@ -228,8 +229,10 @@ export class LogWriter {
    * batch: from then on the range is garbage, as after a crash between the two (open() clears
    * entries below the front key, open-state.ts loadFront), so a clear that fails never leaves
    * memory pointing at delivered entries. Its range is retried by the next collect, or sooner by
-   * clearLeftovers (the store's timer). Rejects when a clear failed; the acks and the front are
-   * durable then.
+   * clearLeftovers (the store's timer, under the write lock, which reports the error: the log, and
+   * write recovery for a full disk). A failed clear does NOT reject collect: its batch is written,
+   * and callers update memory after it (dead letters, cursors); a rejection would make them treat
+   * written acks and dead letters as unwritten (a later dead letter would overwrite this one).
    */
   async collect(ops: BatchOp[] = []): Promise<void> {
     const { db, logs } = this.ctx
@@ -254,7 +257,9 @@ export class LogWriter {
       this.ctx.disk.noteDeleted()
       this.ctx.space.notify()
     }
-    await this.leftovers.clear()
+    await this.leftovers.clear().catch(() => {
+      // Kept queued; the timer's retry reports it (see above). Nothing else waits for it.
+    })
   }
 
   /** Whether a clear of acked entries failed and waits for its retry. */
