@@ -46,7 +46,9 @@ describe('Event Hubs test peer', () => {
     } finally {
       await client.close()
     }
+    expect(peer.stats().undecodedDeliveries).toBe(2) // nothing read them yet
     expect(peer.batches().map((b) => b.count)).toEqual([3, 2])
+    expect(peer.stats().undecodedDeliveries).toBe(0)
     expect(peer.received().map((e) => e.messageId)).toEqual(['m3-0', 'm3-1', 'm3-2', 'm2-0', 'm2-1'])
     expect(peer.received().every((e) => e.partitionKey === 'dev-1')).toBe(true)
   })
@@ -60,5 +62,16 @@ describe('Event Hubs test peer', () => {
     expect(await waiting).toMatch(/delivery 0 to hub .*could not be decoded/)
     expect(() => peer!.received()).toThrow(/could not be decoded/)
     expect(() => peer!.batches()).toThrow(/could not be decoded/)
+    const closing = peer.close()
+    peer = undefined
+    await expect(closing).rejects.toThrow(/could not be decoded/)
+  })
+
+  it('close() fails on an undecodable delivery that no test read', async () => {
+    peer = await startEventHubsPeer()
+    expect(await sendRaw(peer.port, peer.hubName, Buffer.from([0x00, 0x53, 0x75, 0xb0, 0xff, 0xff, 0xff, 0xff]), BATCH_MESSAGE_FORMAT)).toBe('accepted')
+    const closing = peer.close()
+    peer = undefined
+    await expect(closing).rejects.toThrow(/delivery 0 to hub .*could not be decoded/)
   })
 })

@@ -13,7 +13,8 @@
  * the producer's own SDK work, and on a 2-core machine the benchmark's raw-SDK yardstick was then
  * bounded by the peer rather than by the SDK (Event Hubs does not decode on the gateway's CPU).
  * A delivery that cannot be decoded is accepted anyway (the service would not look inside
- * either); the next read throws, naming it, so a test cannot miss it.
+ * either); the next read throws, naming it, and so does `close()`, which decodes whatever no test
+ * read: a test cannot miss it.
  *
  * Importable from compiled code (the demo uses it too): no test-framework imports here.
  */
@@ -59,6 +60,8 @@ export interface EventHubsPeerStats {
   tooLargeRejections: number
   /** Hub deliveries left unsettled by `stallDeliveries(true)`. */
   stalledDeliveries: number
+  /** Accepted hub deliveries not decoded yet (nothing read them since they arrived). */
+  undecodedDeliveries: number
 }
 
 export interface EventHubsPeer {
@@ -86,7 +89,7 @@ export interface EventHubsPeer {
   /** `true`: leave hub deliveries unsettled (a hung service); they stay unsettled for good. */
   stallDeliveries(on: boolean): void
   stats(): EventHubsPeerStats
-  /** Destroys every connection and stops listening (an outage). */
+  /** Destroys every connection and stops listening (an outage). Deliveries stay readable. */
   kill(): Promise<void>
   /** Listens again on the same port. */
   restart(): Promise<void>
@@ -120,6 +123,7 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
   let decodeFailure: Error | undefined
   const stats: EventHubsPeerStats = {
     connections: 0, cbsRequests: 0, managementRequests: 0, serverBusyRejections: 0, tooLargeRejections: 0, stalledDeliveries: 0,
+    undecodedDeliveries: 0,
   }
   /** Pending waitFor/waitUntil checks, each with its way to give up (on close). */
   const waiters = new Map<() => void, (err: Error) => void>()
@@ -317,7 +321,7 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     setMaxMessageSize(bytes) { maxMessageSize = bytes },
     setAuthorized(ok) { authorized = ok },
     stallDeliveries(on) { stalled = on },
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, undecodedDeliveries: undecoded.length }),
     kill,
     restart: async () => {
       if (!server) await listen()
@@ -325,6 +329,9 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     close: async () => {
       for (const giveUp of [...waiters.values()]) giveUp(new Error('eventhubs peer closed'))
       await kill()
+      // Whatever no test read is decoded now, so a test that only checked the gateway's side still
+      // fails (in its afterEach / finally) if the gateway sent something undecodable.
+      decodePending()
     },
   }
 }
