@@ -51,8 +51,9 @@ export interface Driver {
 export interface IngestReceipt {
   /**
    * Resolves after the readings were committed to disk (or counted as dropped). Never rejects:
-   * a failed commit resolves with `error` set, so a source that does not await it cannot cause an
-   * unhandled rejection.
+   * a failed commit resolves with `error` set for the pushes that lost readings to it (a commit
+   * cut short may have stored a prefix: a push wholly inside it resolves without `error`), so a
+   * source that does not await it cannot cause an unhandled rejection.
    */
   durable: Promise<AppendOutcome>
 }

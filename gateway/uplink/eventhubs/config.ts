@@ -88,8 +88,9 @@ export const eventHubsUplinkSchema = z
     /**
      * Most stored bytes per forwarder batch. Only a read-side cap: the wire limit is the service's
      * `max_message_size` per AMQP batch (1 MB Standard/Premium, 256 KB Basic), which `createBatch`
-     * learns from the link and `tryAdd` enforces. With maxInFlight, it bounds the stored bytes held
-     * in memory (2 × 2 MiB by default). @default "2MiB"
+     * learns from the link and `tryAdd` enforces. With maxInFlight, it bounds the stored bytes read
+     * into memory (2 × 2 MiB by default); the encoded AMQP copies (and, with `thread: worker`, the
+     * copy posted to the thread) come on top, about as much again each. @default "2MiB"
      */
     maxBytes: byteSize.default(2 * 1024 * 1024),
     /** Wait this long for a batch to fill. @default 50 */
