@@ -51,6 +51,34 @@ export class AppendAbortedError extends GatewayError {
 }
 
 /**
+ * An append that failed for another reason (store closing, a write error) after part of it was
+ * committed or refused: whenFull=block commits in parts, and events larger than maxBytes are
+ * refused before anything is written. `committed` is what is settled (stored, evicted, refused),
+ * as for AppendAbortedError; `code` is the cause's, so callers that check it see the real failure.
+ */
+export class PartialAppendError extends Error {
+  readonly committed: AppendResult
+  readonly code: string | undefined
+  constructor(committed: AppendResult, cause: unknown) {
+    super(`append failed after ${committed.accepted} of its events were stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'PartialAppendError'
+    this.committed = committed
+    this.code = (cause as { code?: unknown } | null)?.code === undefined ? undefined : String((cause as { code: unknown }).code)
+  }
+}
+
+/** What a failed append had already settled (nothing, unless it is one of the two errors above). */
+export function settledBeforeFailure(err: unknown): AppendResult {
+  return err instanceof AppendAbortedError || err instanceof PartialAppendError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
+}
+
+/** `err` with `settled` attached when anything was settled before it (see PartialAppendError). */
+export function withSettled(err: unknown, settled: AppendResult): unknown {
+  if (err instanceof AppendAbortedError || err instanceof PartialAppendError) return err
+  return settled.accepted + settled.rejected + settled.evicted > 0 ? new PartialAppendError({ ...settled }, err) : err
+}
+
+/**
  * An uplink failure. `retriable: false` means the peer refused the content itself (too large,
  * not authorised for that topic): resending the same bytes cannot succeed, so the forwarder
  * dead-letters instead of retrying forever.

@@ -14,14 +14,15 @@
  * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
  *   it never rejects (errors are reported in the outcome).
  * - Every reading of a commit is counted once: ingested if the store holds it, else dropped by
- *   reason. A blocked commit aborted at stop may have stored a prefix (AppendAbortedError.committed):
+ *   reason. A blocked commit cut short may have stored a prefix (AppendAbortedError or
+ *   PartialAppendError `.committed`):
  *   that prefix is ingested, never `store_error`.
  * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
  *
  * On a crash, readings still in the buffer are lost; none of them had been reported durable.
  */
 import type { AppendOutcome, AppendResult, IngestReceipt, Reading, ReadingSink, Store } from '../core/types.js'
-import { AppendAbortedError, DecodeError, GatewayError } from '../core/errors.js'
+import { DecodeError, GatewayError, settledBeforeFailure } from '../core/errors.js'
 import type { Logger } from '../core/observability.js'
 import type { CloudEventBuilder } from '../events/cloudevent-builder.js'
 import type { PipelineMetrics } from './pipeline-metrics.js'
@@ -225,11 +226,12 @@ export class Ingest implements ReadingSink {
 
   /**
    * Counts a failed append and returns how many of its events are stored anyway: a blocked append
-   * aborted at stop (AppendAbortedError) may have committed a prefix, which is durable and will be
-   * delivered, so counting it `store_error` would report drops that did not happen.
+   * aborted at stop (AppendAbortedError) or failing later (PartialAppendError) may have committed
+   * a prefix, which is durable and will be delivered, so counting it `store_error` would report
+   * drops that did not happen.
    */
   private countFailedAppend(err: unknown, events: number): number {
-    const committed = err instanceof AppendAbortedError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
+    const committed = settledBeforeFailure(err)
     this.countStoreDrops(committed)
     const lost = events - committed.accepted - committed.rejected
     this.opts.metrics.dropped('store_error', lost)

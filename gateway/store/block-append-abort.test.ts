@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvent, makeEvents, noCounters } from '../../test/contract/store-contract-support.js'
 import type { NewEvent } from '../core/types.js'
+import { PartialAppendError } from '../core/errors.js'
 import { LevelStore } from './level-store.js'
 
 const dirs: string[] = []
@@ -48,6 +49,18 @@ async function appendAbortedAfterOneCommit(store: LevelStore, events: NewEvent[]
   return pending
 }
 
+/** Starts `append` and resolves with its rejection once the store committed one batch and then closed. */
+async function appendClosedAfterOneCommit(store: LevelStore, events: NewEvent[]): Promise<unknown> {
+  const committed = store.waitForAppend(AbortSignal.timeout(10_000))
+  const pending = store.append({ events, counters: noCounters() }).then(
+    (result) => ({ resolved: result }),
+    (err: unknown) => err,
+  )
+  await committed
+  await store.close()
+  return pending
+}
+
 const drops = (store: LevelStore): Array<[string, number]> => Object.entries(store.stats().drops).filter(([, n]) => n > 0)
 
 describe('whenFull=block, aborted after part of an append was committed', () => {
@@ -73,5 +86,13 @@ describe('whenFull=block, aborted after part of an append was committed', () => 
     // The alerts evicted the two oldest readings; the new telemetry was never stored.
     expect(ids(await store.peek('u1', 100))).toEqual([...ids(alerts), 'ev-00000002'])
     expect(drops(store)).toEqual([['store_full_oldest', 2]])
+  })
+
+  it('closed (not aborted) while a part waits: rejects with the closing error, still carrying the committed part', async () => {
+    const size = await entryBytes()
+    const store = await openStore(size * 3)
+    const err = await appendClosedAfterOneCommit(store, makeEvents(0, 5))
+    expect(err).toBeInstanceOf(PartialAppendError)
+    expect(err).toMatchObject({ code: 'GW_ERR_STORE_CLOSED', committed: { accepted: 3, rejected: 0, evicted: 0 } })
   })
 })

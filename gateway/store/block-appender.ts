@@ -11,9 +11,11 @@
  *   waiting for the whole of it would never end, even with the store empty.
  * - An abort while waiting rejects with AppendAbortedError carrying what the parts committed so far
  *   stored and evicted: those parts are durable and will be delivered, so a caller must not count
- *   them as dropped. A commit already in flight when the signal fires is not undone.
+ *   them as dropped. A commit already in flight when the signal fires is not undone. Any other
+ *   failure after a part was committed (the store closing, a write error) rejects with a
+ *   PartialAppendError carrying the same counts.
  */
-import { AppendAbortedError } from '../core/errors.js'
+import { AppendAbortedError, withSettled } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { CommitOptions } from './log-writer.js'
@@ -46,7 +48,8 @@ export class BlockingAppender {
 
   /**
    * @throws AppendAbortedError (GW_ERR_STORE_FULL) when `signal` aborts while waiting; its
-   * `committed` counts the parts already stored.
+   * `committed` counts the parts already stored. Other failures after a part was committed throw
+   * a PartialAppendError with the same counts.
    */
   async append(events: PreparedEvent[], counters: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<AppendResult> {
     if (this.telemetryQueue.length === 0) {
@@ -54,18 +57,22 @@ export class BlockingAppender {
       if (result) return result
     }
     const committed: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
-    await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined, committed)
-    const telemetry = events.filter((e) => e.event.priority === 'telemetry')
-    if (telemetry.length === 0) return committed
-    const ticket = {}
-    this.telemetryQueue.push(ticket)
     try {
-      await this.commitInParts(telemetry, counters, signal, ticket, committed)
-    } finally {
-      this.telemetryQueue.splice(this.telemetryQueue.indexOf(ticket), 1)
-      this.deps.space.notify() // the next queued append may now be first
+      await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined, committed)
+      const telemetry = events.filter((e) => e.event.priority === 'telemetry')
+      if (telemetry.length === 0) return committed
+      const ticket = {}
+      this.telemetryQueue.push(ticket)
+      try {
+        await this.commitInParts(telemetry, counters, signal, ticket, committed)
+      } finally {
+        this.telemetryQueue.splice(this.telemetryQueue.indexOf(ticket), 1)
+        this.deps.space.notify() // the next queued append may now be first
+      }
+      return committed
+    } catch (err) {
+      throw withSettled(err, committed) // closing or a write error after some parts: say which
     }
-    return committed
   }
 
   /**

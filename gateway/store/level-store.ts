@@ -83,7 +83,7 @@
  *   again with the same CloudEvent id (duplicates, never loss), or look younger than they are.
  *   Out-of-order acks held in memory are resent too.
  */
-import { AppendAbortedError, GatewayError } from '../core/errors.js'
+import { AppendAbortedError, GatewayError, PartialAppendError, withSettled } from '../core/errors.js'
 import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type Entry, type Store, type StoreStats } from '../core/types.js'
 import { prepareEvents } from './append-plan.js'
 import { deadLetterEntries, purgeDeadLetterArea, requeueDeadLetterChunk } from './dead-letter-ops.js'
@@ -107,6 +107,8 @@ export class LevelStore extends StoreCore implements Store {
    * are refused. With whenFull=block, waits for room; if `signal` aborts first it rejects with
    * AppendAbortedError (GW_ERR_STORE_FULL) whose `committed` counts what is already stored: the
    * batch's alerts and a prefix of its telemetry may be (retrying them only duplicates them).
+   * Any other failure after something was settled (parts stored, oversize events refused)
+   * rejects with a PartialAppendError carrying the same counts.
    */
   async append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult> {
     this.assertOpen()
@@ -122,9 +124,11 @@ export class LevelStore extends StoreCore implements Store {
     try {
       return withOversize(await this.track(committing))
     } catch (err) {
-      // The oversize events were refused (and counted) before any waiting; an abort must not hide them.
+      // The oversize events were refused (and counted) before anything was written; a failure
+      // after that must not hide them, nor the parts a blocking append already committed.
       if (err instanceof AppendAbortedError) throw new AppendAbortedError(withOversize(err.committed), { cause: err.cause })
-      throw err
+      if (err instanceof PartialAppendError) throw new PartialAppendError(withOversize(err.committed), err.cause)
+      throw withSettled(err, withOversize({ accepted: 0, rejected: 0, evicted: 0 }))
     }
   }
 
