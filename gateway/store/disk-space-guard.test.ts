@@ -11,7 +11,7 @@ import { ids, makeEvents, readAll } from '../../test/contract/store-contract-sup
 import { mountTmpfs, unmountTmpfs } from '../../test/support/chaos-tmpfs.js'
 import { silentLogger } from '../core/observability.js'
 import type { WhenFull } from '../core/types.js'
-import { DiskSpaceGuard, type FsSpace } from './disk-space-guard.js'
+import { DiskSpaceGuard, levelDbWriteBufferBytes, type FsSpace } from './disk-space-guard.js'
 import { LevelStore } from './level-store.js'
 
 const MiB = 1024 * 1024
@@ -125,7 +125,8 @@ describe('free-space guard', () => {
     vi.useFakeTimers()
     try {
       const fs = new FakeFs()
-      const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: 10 * MiB, log: silentLogger, statfs: fs.statfs, intervalMs: 100, minIntervalMs: 10 })
+      // storeBytes injected too: the default reads the directory, real I/O the fake timers do not wait for.
+      const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: 10 * MiB, log: silentLogger, statfs: fs.statfs, storeBytes: async () => 0, intervalMs: 100, minIntervalMs: 10 })
       let wakes = 0
       guard.onRoom = () => wakes++
       await guard.start()
@@ -146,6 +147,42 @@ describe('free-space guard', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('the reserve grows with the store: free space must hold all of it once more (a compaction rewrites it) plus a write buffer', async () => {
+    // Found by the chaos ENOSPC case at 8,000 readings/s on a 4 MiB tmpfs: with a fixed reserve of
+    // half the filesystem the store grew until an L0 compaction, rewriting every table of the
+    // store before deleting the old ones, met ENOSPC (a 1.3 MiB table being rewritten, 0 bytes free).
+    const disk = { free: 2.1 * MiB, stored: 1.5 * MiB }
+    const statfs = async (): Promise<FsSpace> => ({ bavail: Math.floor(disk.free / 4096), bsize: 4096, blocks: (4 * MiB) / 4096 })
+    const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: undefined, log: silentLogger, statfs, storeBytes: async () => disk.stored, intervalMs: 0, minIntervalMs: 0 })
+    await guard.start()
+    try {
+      expect(guard.writeBufferBytes()).toBe(128 * 1024) // 1/32 of the 4 MiB filesystem
+      // Above the 2 MiB default reserve, but 1.5 MiB stored + 128 KiB need 2.17 MiB above critical.
+      expect((await guard.room()).level).toBe('full')
+      disk.stored = 0.5 * MiB // little stored: the default reserve rules again
+      const room = await guard.room()
+      expect(room.level).toBe('room')
+      expect(room.headroomBytes).toBe(Math.floor((2.1 * MiB) / 4096) * 4096 - 2 * MiB) // free above the default reserve
+      disk.free = 1.9 * MiB // above 3/4 of the default reserve (1.5 MiB): evicting would be allowed...
+      disk.stored = 1.8 * MiB // ...but rewriting 1.8 MiB + a write buffer no longer fits
+      expect(await guard.room()).toMatchObject({ level: 'critical' })
+      disk.stored = 1 * MiB
+      const full = await guard.room()
+      expect(full.level).toBe('full')
+      // An append may write half of what is above the need: each byte written is a byte more to rewrite.
+      expect(full.writableBytes).toBe((Math.floor((1.9 * MiB) / 4096) * 4096 - 1 * MiB - 128 * 1024) / 2)
+    } finally {
+      guard.stop()
+    }
+  })
+
+  it('sizes LevelDB\'s write buffer from the filesystem: 1/32 of it, 64 KiB to 2 MiB', () => {
+    expect(levelDbWriteBufferBytes(4 * MiB)).toBe(128 * 1024)
+    expect(levelDbWriteBufferBytes(1 * MiB)).toBe(64 * 1024)
+    expect(levelDbWriteBufferBytes(32 * 1024 * MiB)).toBe(2 * MiB)
+    expect(levelDbWriteBufferBytes(Infinity)).toBe(2 * MiB)
   })
 
   it('the default reserve is min(64 MiB, half the filesystem)', async () => {

@@ -19,6 +19,16 @@
  *   The reserve is what acks (deletes), compaction, counters and store-time saves still need. A
  *   LevelDB compaction writes its output before it deletes its inputs, so it needs free space of
  *   the order of the data it compacts: hence most of the reserve is never written by appends.
+ * - The reserve grows with the store (`levelDbNeed`): critical starts where free space would no
+ *   longer hold everything in the store's directory once more (a compaction rewrites all tables:
+ *   each batch's meta keys make every table overlap all others) plus one write buffer; capped at
+ *   what one LevelDB compaction may take in. A fixed reserve (half a 4 MiB filesystem) let the
+ *   store grow until such a rewrite met ENOSPC (the chaos ENOSPC case at 8,000 readings/s).
+ *   Written bytes count twice between samples: they use free space and raise the need.
+ * - On a small filesystem the store opens LevelDB with a write buffer of 1/32 of it
+ *   (`levelDbWriteBufferBytes`, at most 2 MiB), so the log of a full memtable and its flush stay
+ *   small next to the filesystem. (A small write buffer alone made things worse: tables get
+ *   compacted more often, and each L0 compaction rewrites the whole store.)
  * - While not `room`, or while an append did not fit the headroom (`noteShortfall`), a timer
  *   samples every `intervalMs` and calls `onRoom` when the level went up or the headroom grew, so
  *   blocked appends retry (nothing else would wake them: the store may hold nothing to delete). It also has LevelDB reclaim space (`reclaim`: flush the memtable, so
@@ -30,7 +40,8 @@
  * - A statfs that fails (unsupported filesystem) disables the guard with one warning: an unknown
  *   amount of free space is never a reason to refuse data.
  */
-import { statfs as statfsAsync } from 'node:fs/promises'
+import { readdir, stat, statfs as statfsAsync } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Logger } from '../core/observability.js'
 
 export type DiskLevel = 'room' | 'full' | 'critical'
@@ -55,6 +66,8 @@ export interface DiskSpaceOptions {
   log: Logger
   /** @default fs.promises.statfs */
   statfs?: StatFs
+  /** Bytes of the store's files (LevelDB's tables and logs); 0 when the directory does not exist yet. @default sum of the sizes of the files in `dir` */
+  storeBytes?: (dir: string) => Promise<number>
   /** Sample period while there is room, and the retry period while full. @default 1000 */
   intervalMs?: number
   /** Shortest time between two samples. @default 100 */
@@ -69,6 +82,22 @@ export interface DiskSpaceOptions {
 export const DEFAULT_MAX_RESERVE_BYTES = 64 * 1024 * 1024
 /** ...and on a small filesystem half of it: a compaction may rewrite all the data before deleting the old tables. */
 const DEFAULT_RESERVE_FRACTION = 0.5
+
+/** LevelDB's write buffer on a filesystem with room: what the store always opened with. */
+export const MAX_WRITE_BUFFER_BYTES = 2 * 1024 * 1024
+/** LevelDB's limit on one compaction's inputs: 25 times its 2 MiB table size (expanded_compaction_byte_size_limit). */
+const MAX_COMPACTION_BYTES = 25 * 2 * 1024 * 1024
+const MIN_WRITE_BUFFER_BYTES = 64 * 1024
+const WRITE_BUFFER_FS_DIVISOR = 32
+
+/**
+ * The write buffer (memtable) LevelDB may fill before it writes it out as a table: at most
+ * 1/32 of the filesystem, so the log of a full memtable plus the table it is flushed to plus a
+ * compaction of such tables stay a small part of a small filesystem's reserve.
+ */
+export function levelDbWriteBufferBytes(filesystemBytes: number): number {
+  return Math.max(MIN_WRITE_BUFFER_BYTES, Math.min(MAX_WRITE_BUFFER_BYTES, Math.floor(filesystemBytes / WRITE_BUFFER_FS_DIVISOR)))
+}
 
 export interface DiskRoom {
   level: DiskLevel
@@ -90,6 +119,9 @@ export class DiskSpaceGuard {
   private readonly logIntervalMs: number
   private reserveBytes = 0
   private reserveFixed = false
+  private filesystemBytes = Infinity
+  private sampledStoreBytes = 0
+  private readonly storeBytes: (dir: string) => Promise<number>
   private disabled = false
   private sampledFree = Infinity
   private sampledAtMs = -Infinity
@@ -112,15 +144,28 @@ export class DiskSpaceGuard {
 
   constructor(private readonly opts: DiskSpaceOptions) {
     this.statfs = opts.statfs ?? ((dir) => statfsAsync(dir))
+    this.storeBytes = opts.storeBytes ?? directoryBytes
     this.intervalMs = opts.intervalMs ?? 1000
     this.minIntervalMs = opts.minIntervalMs ?? 100
     this.now = opts.now ?? (() => performance.now())
     this.logIntervalMs = opts.logIntervalMs ?? 10_000
   }
 
-  /** First sample; fixes the default reserve from the filesystem's size. */
-  async start(): Promise<void> {
-    await this.sample()
+  /**
+   * First sample; fixes the default reserve from the filesystem's size. `probeDir` (default the
+   * store's directory) is where statfs looks: before LevelDB has created the directory, an
+   * existing ancestor on the same filesystem.
+   */
+  async start(probeDir = this.opts.dir): Promise<void> {
+    await this.sample(probeDir)
+  }
+
+  /**
+   * The LevelDB write buffer (memtable) size the store opens with: `levelDbWriteBufferBytes` of
+   * the filesystem's size, or LevelDB's usual size when statfs does not work. Valid after start().
+   */
+  writeBufferBytes(): number {
+    return levelDbWriteBufferBytes(this.disabled ? Infinity : this.filesystemBytes)
   }
 
   /** For good (store close): no timer runs after this. */
@@ -147,7 +192,7 @@ export class DiskSpaceGuard {
     const free = this.estimatedFreeBytes()
     const level = this.levelOf(free)
     this.report(level, free)
-    return { level, headroomBytes: level === 'room' ? free - this.reserveBytes : 0, writableBytes: Math.max(0, free - this.criticalBelow()) }
+    return { level, headroomBytes: level === 'room' ? this.headroom(free) : 0, writableBytes: this.writable(free) }
   }
 
   /** The store wrote about this many bytes (counted against the estimate until the next sample). */
@@ -172,21 +217,58 @@ export class DiskSpaceGuard {
     this.deletedSinceReclaim = true
   }
 
+  /**
+   * Free space LevelDB may still take by itself for what the store holds now: a compaction
+   * writes its output before deleting its inputs, and every batch writes the store's meta keys
+   * (fronts, counters, cursors) next to its entries, so each new table overlaps all older ones and
+   * an L0 compaction rewrites all of them; a memtable flush writes the log's data again as a table.
+   * So everything in the store's directory may be written once more before the old copy is
+   * deleted (on a large store at most what one compaction may take in, MAX_COMPACTION_BYTES),
+   * plus up to one write buffer (a flush during a compaction, table overheads). Bytes
+   * written since the sample count twice: once against free space, once here. 0 with the guard
+   * off (minFreeBytes 0).
+   */
+  private levelDbNeed(): number {
+    if (this.reserveBytes === 0) return 0
+    return Math.min(this.sampledStoreBytes + this.writtenSinceSample, MAX_COMPACTION_BYTES) + this.writeBufferBytes()
+  }
+
+  /** The reserve in effect: the configured one, or more when LevelDB's own need (above) is larger, so critical starts where it would no longer fit. */
+  private reserve(): number {
+    return Math.max(this.reserveBytes, this.levelDbNeed() / CRITICAL_FRACTION)
+  }
+
   private levelOf(free: number): DiskLevel {
-    if (free >= this.reserveBytes) return 'room'
+    if (free >= this.reserve()) return 'room'
     return free >= this.criticalBelow() ? 'full' : 'critical'
   }
 
   private criticalBelow(): number {
-    return this.reserveBytes * CRITICAL_FRACTION
+    return this.reserve() * CRITICAL_FRACTION
   }
 
-  private sample(): Promise<void> {
-    this.sampling ??= this.statfs(this.opts.dir)
-      .then((s) => {
+  /** Most bytes the store may grow by and still be at `room`: each byte written lowers free space and raises LevelDB's need. */
+  private headroom(free: number): number {
+    const need = this.levelDbNeed()
+    const base = free - this.reserveBytes
+    return Math.max(0, need === 0 ? base : Math.min(base, (free - need / CRITICAL_FRACTION) / (1 + 1 / CRITICAL_FRACTION)))
+  }
+
+  /** Most bytes one append may write and stay above critical (see headroom). */
+  private writable(free: number): number {
+    const need = this.levelDbNeed()
+    const base = free - this.reserveBytes * CRITICAL_FRACTION
+    return Math.max(0, need === 0 ? base : Math.min(base, (free - need) / 2))
+  }
+
+  private sample(dir = this.opts.dir): Promise<void> {
+    this.sampling ??= Promise.all([this.statfs(dir), this.storeBytes(this.opts.dir)])
+      .then(([s, storeBytes]) => {
+        this.sampledStoreBytes = storeBytes
         if (!this.reserveFixed) {
           this.reserveFixed = true
           const total = s.blocks * s.bsize
+          this.filesystemBytes = total
           this.reserveBytes = this.opts.minFreeBytes ?? Math.min(DEFAULT_MAX_RESERVE_BYTES, Math.floor(total * DEFAULT_RESERVE_FRACTION))
           this.opts.log.info({ minFreeBytes: this.reserveBytes, filesystemBytes: total, freeBytes: s.bavail * s.bsize }, 'store free-space reserve')
         }
@@ -213,7 +295,7 @@ export class DiskSpaceGuard {
     if (worse || level === 'room') {
       if (nowMs - this.lastLogMs >= this.logIntervalMs || level === 'critical') {
         this.lastLogMs = nowMs
-        const fields = { code: level === 'room' ? undefined : 'GW_ERR_STORE_FULL', level, previous, freeBytes: Math.max(0, Math.round(free)), minFreeBytes: this.reserveBytes, dir: this.opts.dir }
+        const fields = { code: level === 'room' ? undefined : 'GW_ERR_STORE_FULL', level, previous, freeBytes: Math.max(0, Math.round(free)), minFreeBytes: Math.round(this.reserve()), dir: this.opts.dir }
         const msg = level === 'room'
           ? 'store: free disk space is back above the reserve; appending normally'
           : level === 'full'
@@ -253,7 +335,7 @@ export class DiskSpaceGuard {
       }
       const free = this.estimatedFreeBytes()
       const level = this.levelOf(free)
-      const headroom = level === 'room' ? free - this.reserveBytes : 0
+      const headroom = level === 'room' ? this.headroom(free) : 0
       this.report(level, free)
       // Wake a waiting append when the headroom grew, and also whenever it now covers what the
       // append wanted: the headroom may have shrunk since an earlier, larger sample (acks write
@@ -274,5 +356,18 @@ const RECLAIM_RETRY_TICKS = 10
 
 /** Below this fraction of the reserve nothing new is stored; the rest is LevelDB's own. */
 const CRITICAL_FRACTION = 0.75
+
+/** Sum of the sizes of the files in `dir` (LevelDB keeps no subdirectories); 0 when it does not exist. */
+async function directoryBytes(dir: string): Promise<number> {
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return 0
+  }
+  // A file deleted meanwhile (a compaction finished) counts 0: it no longer takes space.
+  const sizes = await Promise.all(names.map((name) => stat(join(dir, name)).then((st) => st.size, () => 0)))
+  return sizes.reduce((a, b) => a + b, 0)
+}
 
 const LEVEL_RANK: Record<DiskLevel, number> = { room: 0, full: 1, critical: 2 }

@@ -24,7 +24,7 @@ import { requestRepair, type SalvageReport } from './salvage.js'
 import { Notifier, SerialLock } from './serial-lock.js'
 import { StoreClock } from './store-clock.js'
 import { openStoreContext } from './store-open.js'
-import { isDamage } from './store-util.js'
+import { existingAncestor, isDamage } from './store-util.js'
 import { WriteRecovery } from './write-recovery.js'
 
 /** Entries expired per class per locked step, so expiry never holds the lock for long. */
@@ -123,7 +123,9 @@ export abstract class StoreCore {
     if (this.state !== 'new') throw new GatewayError('GW_ERR_STORE_CLOSED', 'LevelStore.open() may be called only once')
     this.state = 'opening'
     try {
-      const config = { ...this.opts, whenFull: this.whenFull }
+      // The first free-space sample comes before LevelDB opens: the write buffer depends on the filesystem.
+      await this.disk.start(existingAncestor(this.opts.dir))
+      const config = { ...this.opts, whenFull: this.whenFull, writeBufferSize: this.disk.writeBufferBytes() }
       const deps = {
         log: this.log, drops: this.drops, now: this.now, clock: this.clock, space: this.space, appended: this.appended, disk: this.disk,
         onReadError: (err: unknown) => this.noteReadError(err),
@@ -137,7 +139,7 @@ export abstract class StoreCore {
       this.ctx = opened.ctx
       this.writer = opened.writer
       this.report = opened.report
-      await this.disk.start()
+      await this.disk.start() // again: opening (a salvage copy, say) may have written a lot
       this.recovery = new WriteRecovery({
         db: opened.ctx.db, gate: this.gate, disk: this.disk, log: this.log, retryMs: this.opts.diskCheckIntervalMs,
         onReopened: async () => {

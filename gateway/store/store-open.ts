@@ -18,6 +18,8 @@ export interface OpenConfig {
   maxBytes: number
   maxAgeMs: number
   whenFull: WhenFull
+  /** LevelDB write buffer (memtable) bytes, from the filesystem's size (disk-space-guard.ts). */
+  writeBufferSize: number
 }
 
 export interface OpenDeps {
@@ -39,7 +41,7 @@ async function openAndLoad(config: OpenConfig) {
     keyEncoding: 'utf8',
     valueEncoding: 'buffer',
     cacheSize: 1024 * 1024,
-    writeBufferSize: 2 * 1024 * 1024,
+    writeBufferSize: config.writeBufferSize,
   })
   try {
     await db.open()

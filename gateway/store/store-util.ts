@@ -1,6 +1,15 @@
 /** Small helpers of LevelStore that need no state. */
+import { existsSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { GatewayError } from '../core/errors.js'
 import type { PreparedEvent } from './append-plan.js'
+
+/** `dir`, or its nearest ancestor that exists (the same filesystem, for statfs before `dir` is created). */
+export function existingAncestor(dir: string): string {
+  let at = resolve(dir)
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at)
+  return at
+}
 
 /** Splits events (in order) into runs of at most `maxBytes` each; every event is <= maxBytes. */
 export function chunkBySize(events: readonly PreparedEvent[], maxBytes: number): PreparedEvent[][] {
