@@ -36,45 +36,41 @@ export class DecodeError extends GatewayError {
 }
 
 /**
- * A whenFull=block append whose `signal` aborted while it waited for room. A blocked append is
- * committed in parts (alerts first, then telemetry in order), so some parts may already be durable:
- * `committed` is what they stored and evicted (`rejected`: events refused at once, e.g. larger than
- * maxBytes). Those events will be delivered; only the rest of the append was not stored.
- */
-export class AppendAbortedError extends GatewayError {
-  readonly committed: AppendResult
-  constructor(committed: AppendResult, options?: { cause?: unknown }) {
-    super('GW_ERR_STORE_FULL', `store full (whenFull=block): append aborted while waiting for room (${committed.accepted} events stored before)`, options)
-    this.name = 'AppendAbortedError'
-    this.committed = committed
-  }
-}
-
-/**
- * An append that failed for another reason (store closing, a write error) after part of it was
- * committed or refused: whenFull=block commits in parts, and events larger than maxBytes are
- * refused before anything is written. `committed` is what is settled (stored, evicted, refused),
- * as for AppendAbortedError; `code` is the cause's, so callers that check it see the real failure.
+ * An append that failed after part of it was settled: whenFull=block commits in parts (alerts
+ * first, then telemetry in order), and events larger than maxBytes are refused before anything is
+ * written. `committed` is what is settled (stored, evicted, refused); those stored will be
+ * delivered, so a caller must not count them as dropped. It is the error's own copy: the store
+ * adds the events it refused up front. `code` is the cause's unless a subclass says otherwise, so
+ * callers that check it see the real failure (e.g. GW_ERR_STORE_CLOSED).
  */
 export class PartialAppendError extends Error {
   readonly committed: AppendResult
   readonly code: string | undefined
-  constructor(committed: AppendResult, cause: unknown) {
-    super(`append failed after ${committed.accepted} of its events were stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  constructor(committed: AppendResult, cause: unknown, message?: string, code?: string) {
+    super(message ?? `append failed after ${committed.accepted} of its events were stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
     this.name = 'PartialAppendError'
     this.committed = committed
-    this.code = (cause as { code?: unknown } | null)?.code === undefined ? undefined : String((cause as { code: unknown }).code)
+    const causeCode = (cause as { code?: unknown } | null)?.code
+    this.code = code ?? (causeCode === undefined ? undefined : String(causeCode))
   }
 }
 
-/** What a failed append had already settled (nothing, unless it is one of the two errors above). */
-export function settledBeforeFailure(err: unknown): AppendResult {
-  return err instanceof AppendAbortedError || err instanceof PartialAppendError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
+/** A whenFull=block append whose `signal` aborted while it waited for room. */
+export class AppendAbortedError extends PartialAppendError {
+  constructor(committed: AppendResult, cause: unknown) {
+    super(committed, cause, `store full (whenFull=block): append aborted while waiting for room (${committed.accepted} events stored before)`, 'GW_ERR_STORE_FULL')
+    this.name = 'AppendAbortedError'
+  }
 }
 
-/** `err` with `settled` attached when anything was settled before it (see PartialAppendError). */
+/** What a failed append had already settled (nothing, unless it is a PartialAppendError). */
+export function settledBeforeFailure(err: unknown): AppendResult {
+  return err instanceof PartialAppendError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
+}
+
+/** `err` carrying `settled` when anything was settled before it; a PartialAppendError already carries its counts. */
 export function withSettled(err: unknown, settled: AppendResult): unknown {
-  if (err instanceof AppendAbortedError || err instanceof PartialAppendError) return err
+  if (err instanceof PartialAppendError) return err
   return settled.accepted + settled.rejected + settled.evicted > 0 ? new PartialAppendError({ ...settled }, err) : err
 }
 

@@ -14,9 +14,8 @@
  * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
  *   it never rejects (errors are reported in the outcome).
  * - Every reading of a commit is counted once: ingested if the store holds it, else dropped by
- *   reason. A blocked commit cut short may have stored a prefix (AppendAbortedError or
- *   PartialAppendError `.committed`):
- *   that prefix is ingested, never `store_error`.
+ *   reason. A blocked commit cut short may have stored a prefix (PartialAppendError.committed, of
+ *   which AppendAbortedError is one): that prefix is ingested, never `store_error`.
  * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
  *
  * On a crash, readings still in the buffer are lost; none of them had been reported durable.
@@ -226,9 +225,9 @@ export class Ingest implements ReadingSink {
 
   /**
    * Counts a failed append and returns how many of its events are stored anyway: a blocked append
-   * aborted at stop (AppendAbortedError) or failing later (PartialAppendError) may have committed
-   * a prefix, which is durable and will be delivered, so counting it `store_error` would report
-   * drops that did not happen.
+   * aborted at stop or failing later (PartialAppendError) may have committed a prefix, which is
+   * durable and will be delivered, so counting it `store_error` would report drops that did not
+   * happen.
    */
   private countFailedAppend(err: unknown, events: number): number {
     const committed = settledBeforeFailure(err)

@@ -13,7 +13,7 @@
  *   stored and evicted: those parts are durable and will be delivered, so a caller must not count
  *   them as dropped. A commit already in flight when the signal fires is not undone. Any other
  *   failure after a part was committed (the store closing, a write error) rejects with a
- *   PartialAppendError carrying the same counts.
+ *   PartialAppendError (AppendAbortedError's base) carrying the same counts.
  */
 import { AppendAbortedError, withSettled } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
@@ -112,7 +112,7 @@ export class BlockingAppender {
     const partBytes = part.reduce((n, e) => n + e.sizeBytes, 0)
     for (;;) {
       this.deps.assertOpen()
-      if (signal?.aborted) throw new AppendAbortedError({ ...committed }, { cause: signal.reason })
+      if (signal?.aborted) throw new AppendAbortedError({ ...committed }, signal.reason)
       const epoch = this.deps.space.epoch
       if (!ticket || this.telemetryQueue[0] === ticket) {
         const found = { capacityBytes: Infinity }

@@ -12,7 +12,7 @@
  *   like a `del`): retries delete only what an earlier attempt left, so charging every attempt
  *   would count the same entries again (for a 1M-entry range, 64 MB per retry) and could make the
  *   guard evict live telemetry for space that is not used.
- *   A crash or close forgets the ranges: open() clears every entry below the front key
+ * - A crash or close forgets the ranges: open() clears every entry below the front key
  *   (open-state.ts loadFront).
  * - At most one range per class: everything between two ranges of a class lies below its front
  *   too, so their union is garbage as well.

@@ -83,7 +83,7 @@
  *   again with the same CloudEvent id (duplicates, never loss), or look younger than they are.
  *   Out-of-order acks held in memory are resent too.
  */
-import { AppendAbortedError, GatewayError, PartialAppendError, withSettled } from '../core/errors.js'
+import { GatewayError, PartialAppendError, withSettled } from '../core/errors.js'
 import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type Entry, type Store, type StoreStats } from '../core/types.js'
 import { prepareEvents } from './append-plan.js'
 import { deadLetterEntries, purgeDeadLetterArea, requeueDeadLetterChunk } from './dead-letter-ops.js'
@@ -126,8 +126,7 @@ export class LevelStore extends StoreCore implements Store {
     } catch (err) {
       // The oversize events were refused (and counted) before anything was written; a failure
       // after that must not hide them, nor the parts a blocking append already committed.
-      if (err instanceof AppendAbortedError) throw new AppendAbortedError(withOversize(err.committed), { cause: err.cause })
-      if (err instanceof PartialAppendError) throw new PartialAppendError(withOversize(err.committed), err.cause)
+      if (err instanceof PartialAppendError) err.committed.rejected += oversize // the error's own copy
       throw withSettled(err, withOversize({ accepted: 0, rejected: 0, evicted: 0 }))
     }
   }
