@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvents, noCounters } from '../../test/contract/store-contract-support.js'
+import { sleep } from '../core/abort.js'
 import type { Entry } from '../core/types.js'
 import type { DiskSpaceGuard, FsSpace } from './disk-space-guard.js'
 import { LevelStore } from './level-store.js'
@@ -88,7 +89,9 @@ describe('whenFull=block on a disk smaller than one append', () => {
     // The guard stops watching once nothing waits: the whole append's size, which the disk could
     // never hold, must not stay behind as a need (its timer sampled and compacted for good).
     const guard = (store as unknown as { disk: DiskSpaceGuard }).disk
-    for (let i = 0; i < 5 && guard.watching; i++) await nextSample() // a running timer samples on every tick
+    // A running timer samples every 20 ms. The wait is bounded because the tick that stops the timer
+    // may already have sampled when we start waiting: no further sample (no event) would come.
+    for (let i = 0; i < 5 && guard.watching; i++) await Promise.race([nextSample(), sleep(500)])
     expect(guard.watching).toBe(false)
   })
 
