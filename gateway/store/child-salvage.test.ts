@@ -14,15 +14,30 @@ import { KEY_AREAS } from './keys.js'
 import { LevelStore } from './level-store.js'
 import { REPAIR_MARKER } from './salvage.js'
 import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
+import { storeChildFaultEnv, type StoreChildFaults } from '../../test/support/store-child-faults.js'
 
 const fx = new SalvageFixtures('gw-child-salvage-')
 const newDir = (): string => fx.newDir()
 const openStore = (dir: string): Promise<LevelStore> => fx.openStore(dir)
 const filledStore = (dir: string, n: number): Promise<void> => fx.filledStore(dir, n, '/gateways/g/sim/dev')
 
+/** Environment the test changed (store children inherit it), restored after each test. */
+const savedEnv = new Map<string, string | undefined>()
+
+/** Store children spawned from now on in this test fail as `faults` says (store-child-faults.ts). */
+function injectChildFaults(faults: StoreChildFaults): void {
+  for (const [name, value] of Object.entries(storeChildFaultEnv(faults))) {
+    if (!savedEnv.has(name)) savedEnv.set(name, process.env[name])
+    process.env[name] = value
+  }
+}
+
 afterEach(async () => {
-  delete process.env.EG_STORE_CHILD_FAULT
-  delete process.env.EG_STORE_CHILD_STALL
+  for (const [name, value] of savedEnv) {
+    if (value === undefined) delete process.env[name]
+    else process.env[name] = value
+  }
+  savedEnv.clear()
   await fx.cleanup()
 })
 
@@ -31,7 +46,7 @@ describe('salvage in child processes', () => {
     const dir = newDir()
     await filledStore(dir, 50)
     writeFileSync(join(dir, REPAIR_MARKER), 'test\n')
-    process.env.EG_STORE_CHILD_FAULT = 'abort-repair'
+    injectChildFaults({ abortRepair: true })
     const store = await openStore(dir)
     expect(store.salvage.repaired).toBe(false)
     expect(store.salvage.movedAside).toMatch(/queue\.damaged-/)
@@ -135,7 +150,7 @@ describe('salvage in child processes', () => {
     const src = newDir()
     await filledStore(src, 10)
     const stalled = join(src, '..', 'stalled')
-    process.env.EG_STORE_CHILD_STALL = stalled // the copy child waits after its first batch
+    injectChildFaults({ stallFile: stalled }) // the copy child waits after its first batch
     let firstLine!: (line: Record<string, unknown>) => void
     const seen = new Promise<Record<string, unknown>>((resolve) => (firstLine = resolve))
     let exited = false

@@ -27,7 +27,6 @@
  * salvage skip every entry as garbled). keys.ts has no runtime imports of its own, so the child
  * stays small; compiled, it is this file's sibling (core/compiled-script.ts).
  */
-import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
@@ -52,20 +51,7 @@ function print(obj: object): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`)
 }
 
-/**
- * Tests: with EG_STORE_CHILD_STALL=<file>, a copy writes its pid to <file> after its first committed
- * batch and waits there until killed: a copy cut short at a known point, still running.
- */
-async function stallIfAsked(): Promise<void> {
-  const file = process.env.EG_STORE_CHILD_STALL
-  if (!file) return
-  writeFileSync(file, String(process.pid))
-  await new Promise(() => setInterval(() => undefined, 60_000))
-}
-
 async function repairAndVerify(dir: string): Promise<void> {
-  // Tests make the child die the way LevelDB's assertion does, to exercise the fallback.
-  if (process.env.EG_STORE_CHILD_FAULT === 'abort-repair') process.abort()
   await repairDb(dir)
   const db = await openDb(dir, false)
   try {
@@ -142,7 +128,6 @@ async function copyForward(from: Db, to: Db, area: string, after: string | undef
         progressed = true
         probe = 1
         print({ last, copied: totals.copied })
-        await stallIfAsked()
       }
     } catch (err) {
       if (err instanceof TargetError) throw err

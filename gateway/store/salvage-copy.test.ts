@@ -15,6 +15,7 @@ import { copyInChild } from './child-salvage.js'
 import { LevelStore } from './level-store.js'
 import { REPAIR_MARKER } from './salvage.js'
 import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
+import { storeChildFaultEnv } from '../../test/support/store-child-faults.js'
 import { SALVAGE_SOURCE, resumeInterruptedCopy } from './salvage-copy.js'
 
 /** The compiled store (the suite's global setup builds dist/), run by a stand-in gateway process. */
@@ -51,7 +52,7 @@ describe('salvage copy and crashes', () => {
     const stalled = join(parent, 'stalled')
     const script = `const { LevelStore } = await import(${JSON.stringify(COMPILED_STORE)})
       await new LevelStore({ dir: ${JSON.stringify(dir)}, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] }).open()`
-    const env = { ...process.env, EG_STORE_CHILD_FAULT: 'abort-repair', EG_STORE_CHILD_STALL: stalled }
+    const env = { ...process.env, ...storeChildFaultEnv({ abortRepair: true, stallFile: stalled }) }
     const gateway = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: 'ignore' })
     const exited = once(gateway, 'exit')
     await expect.poll(() => existsSync(stalled), { timeout: 60_000, interval: 50 }).toBe(true)
