@@ -44,19 +44,23 @@ function failReads(store: LevelStore, err: Error): void {
 const levelError = (code: string, message: string): Error => Object.assign(new Error(message), { code })
 
 describe('LevelStore read errors while running', () => {
-  it('an environment error (too many open files) does not schedule a repair', async () => {
+  // Both cases read through the same failing iterator; only the error's kind decides the repair.
+  it.each<[string, Error, boolean]>([
+    [
+      'an environment error (too many open files) does not schedule a repair',
+      levelError('LEVEL_IO_ERROR', 'IO error: /data/queue/000005.ldb: Too many open files'),
+      false,
+    ],
+    [
+      'a corruption error schedules a repair at the next open',
+      levelError('LEVEL_CORRUPTION', 'Corruption: block checksum mismatch: /data/queue/000005.ldb'),
+      true,
+    ],
+  ])('%s', async (_name, error, repair) => {
     const { store, dir } = await openStore()
-    failReads(store, levelError('LEVEL_IO_ERROR', 'IO error: /data/queue/000005.ldb: Too many open files'))
+    failReads(store, error)
     expect(await store.read('u1', 10, Infinity)).toEqual([])
-    expect(store.salvage.repairOnNextOpen).toBe(false)
-    expect(existsSync(join(dir, REPAIR_MARKER))).toBe(false)
-  })
-
-  it('a corruption error schedules a repair at the next open', async () => {
-    const { store, dir } = await openStore()
-    failReads(store, levelError('LEVEL_CORRUPTION', 'Corruption: block checksum mismatch: /data/queue/000005.ldb'))
-    expect(await store.read('u1', 10, Infinity)).toEqual([])
-    expect(store.salvage.repairOnNextOpen).toBe(true)
-    expect(existsSync(join(dir, REPAIR_MARKER))).toBe(true)
+    expect(store.salvage.repairOnNextOpen).toBe(repair)
+    expect(existsSync(join(dir, REPAIR_MARKER))).toBe(repair)
   })
 })
