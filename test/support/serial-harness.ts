@@ -1,8 +1,8 @@
 /**
  * Test doubles for the serial source tests: a ReadingSink that records and lets a test await a
  * condition (event-driven: checked on every push), a sink that never takes anything (backpressure),
- * a Logger that keeps its lines, and a rig wiring a real socat PTY pair, the simulated sensor and a
- * SerialSource together. No vitest imports.
+ * the Logger that keeps its lines (recording-logger.ts, re-exported), and a rig wiring a real socat
+ * PTY pair, the simulated sensor and a SerialSource together. No vitest imports.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -11,8 +11,11 @@ import { serialSourceSchema, type SerialSourceConfigInput } from '../../drivers/
 import { SerialSource } from '../../drivers/serial/serial-source.js'
 import { SerialSensorSim, type SerialSensorSimOptions } from '../../firmware-sim/serial-sensor.js'
 import type { IngestReceipt, Reading, ReadingSink } from '../../gateway/core/types.js'
-import { RecordingCounters, type Logger } from '../../gateway/core/observability.js'
+import { RecordingCounters } from '../../gateway/core/observability.js'
 import { openPtyPair, pollUntil, type PtyPair } from './pty-pair.js'
+import { RecordingLogger } from './recording-logger.js'
+
+export { RecordingLogger, type LogLine } from './recording-logger.js'
 
 interface Waiter { check: () => boolean; resolve: () => void }
 
@@ -61,18 +64,6 @@ export class StuckSink implements ReadingSink {
   stop(): void {
     for (const reject of this.pending.splice(0)) reject(new Error('gateway stopping'))
   }
-}
-
-export interface LogLine { level: string; obj: unknown; msg: string | undefined }
-
-/** A Logger that keeps every line (children share the list). */
-export class RecordingLogger implements Logger {
-  constructor(readonly lines: LogLine[] = []) {}
-  debug(obj: object | string, msg?: string): void { this.lines.push({ level: 'debug', obj, msg }) }
-  info(obj: object | string, msg?: string): void { this.lines.push({ level: 'info', obj, msg }) }
-  warn(obj: object | string, msg?: string): void { this.lines.push({ level: 'warn', obj, msg }) }
-  error(obj: object | string, msg?: string): void { this.lines.push({ level: 'error', obj, msg }) }
-  child(): Logger { return new RecordingLogger(this.lines) }
 }
 
 export interface SerialRigOptions {
