@@ -141,6 +141,17 @@ export interface QueueStats {
   oldestAgeMs: number
 }
 
+/**
+ * Acked entries still on disk because deleting them (one LevelDB clear of a long acked range)
+ * failed; retried at the next ack and by the store's timer. Garbage, not queued: not in
+ * `entries`/`bytes`, never sent, evicted or expired. `entries` is an upper bound (a clear that
+ * failed midway deleted a part). Non-zero for long means the disk keeps failing deletes.
+ */
+export interface LeftoverClearStats {
+  ranges: number
+  entries: number
+}
+
 export interface StoreStats {
   entries: number
   bytes: number
@@ -149,6 +160,7 @@ export interface StoreStats {
   perUplink: Record<string, QueueStats>
   drops: Record<DropReason, number>
   deadLetters: number
+  leftoverClears: LeftoverClearStats
 }
 
 export interface DeadLetter {

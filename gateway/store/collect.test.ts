@@ -10,6 +10,8 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ManualClock, ids, makeEvents, noCounters, readAll } from '../../test/contract/store-contract-support.js'
+import { RecordingLogger } from '../../test/support/recording-logger.js'
+import { GatewayMetrics } from '../telemetry/metrics.js'
 import type { LevelDb } from './front-trimmer.js'
 import { entryKey } from './keys.js'
 import { CLEAR_FROM_ENTRIES } from './log-writer.js'
@@ -63,7 +65,8 @@ function breakClear(db: LevelDb, failures = Infinity): { calls: number; cleared:
     }
     const from = Number(range.gte.slice(-16))
     const through = Number(range.lte.slice(-16))
-    await original({ gte: range.gte, lt: entryKey('telemetry', from + Math.floor((through - from + 1) / 2)) })
+    const classPrefix = range.gte.slice(0, -16)
+    await original({ gte: range.gte, lt: classPrefix + String(from + Math.floor((through - from + 1) / 2)).padStart(16, '0') })
     throw new Error('simulated crash in the middle of db.clear')
   }) as unknown as LevelDb['clear']
   return state
@@ -82,6 +85,14 @@ async function entryKeys(dir: string): Promise<string[]> {
 const N = CLEAR_FROM_ENTRIES
 
 const NO_DROPS = { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0, corrupt_entry: 0 }
+
+/** What /metrics says of the leftovers of `store` (the gauge as a scrape renders it). */
+async function leftoverMetric(store: LevelStore): Promise<number | undefined> {
+  const metrics = new GatewayMetrics({ defaultMetrics: false })
+  metrics.observeStore(() => store.stats())
+  const line = (await metrics.render()).split('\n').find((l) => l.startsWith('edge_gateway_store_leftover_entries '))
+  return line === undefined ? undefined : Number(line.split(' ')[1])
+}
 
 describe('ack collection with db.clear', () => {
   it('a crash between the ack batch and its clear: open() deletes the acked leftovers, resends none, counts none lost', async () => {
@@ -218,5 +229,39 @@ describe('ack collection with db.clear', () => {
     await store.close()
     stores.splice(stores.indexOf(store), 1)
     expect(await entryKeys(dir)).toEqual(all.slice(N).map((e) => entryKey('telemetry', e.offset)))
+  })
+
+  it('leftovers show in stats and /metrics while their clear fails; the retry that clears them logs once', async () => {
+    const log = new RecordingLogger()
+    const dir = newDir()
+    const store = await start(dir, { log })
+    await store.append({ events: [...makeEvents(0, N, 'alert'), ...makeEvents(N, N + 400)], counters: noCounters() })
+    const all = await readAll(store, 'u1', 2 * N + 400) // the alerts first
+    const broken = breakClear(dbOf(store), 2)
+    const recoveries = (): unknown[] => log.lines.filter((l) => l.level === 'info' && /cleared the acked entries/.test(l.msg ?? '')).map((l) => l.obj)
+
+    // Two long ranges (one per class); the first clear fails, the second is not reached.
+    await store.ack('u1', all.slice(0, 2 * N))
+    expect(broken.calls).toBe(1)
+    expect(store.stats().leftoverClears).toEqual({ ranges: 2, entries: 2 * N })
+    expect(await leftoverMetric(store)).toBe(2 * N)
+    expect(store.stats()).toMatchObject({ entries: 400 }) // garbage, not queued
+
+    await store.ack('u1', all.slice(2 * N, 2 * N + 10)) // retried, fails again
+    expect(broken.calls).toBe(2)
+    expect(store.stats().leftoverClears).toEqual({ ranges: 2, entries: 2 * N })
+    expect(recoveries()).toEqual([])
+
+    await store.ack('u1', all.slice(2 * N + 10, 2 * N + 20)) // retried, both ranges cleared
+    expect(broken.calls).toBe(4)
+    expect(store.stats().leftoverClears).toEqual({ ranges: 0, entries: 0 })
+    expect(await leftoverMetric(store)).toBe(0)
+    expect(recoveries()).toEqual([{ ranges: 2, entries: 2 * N, failedAttempts: 2 }])
+
+    await store.ack('u1', all.slice(2 * N + 20, 2 * N + 30)) // nothing left: no second line
+    expect(recoveries()).toHaveLength(1)
+    await store.close()
+    stores.splice(stores.indexOf(store), 1)
+    expect(await entryKeys(dir)).toEqual(all.slice(2 * N + 30).map((e) => entryKey('telemetry', e.offset)))
   })
 })

@@ -17,8 +17,18 @@
  * - At most one range per class: everything between two ranges of a class lies below its front
  *   too, so their union is garbage as well.
  * - Used only under the store's write lock (like LogWriter), so a range cannot change mid-clear.
+ * - Visible while it lasts: `stats` (StoreStats.leftoverClears, the metric
+ *   edge_gateway_store_leftover_entries); the clear that finally empties the queue after failures
+ *   logs once at info, however many ranges and attempts it took.
+ * - Not counted against maxBytes (StoreStats.bytes, eviction, whenFull): eviction deletes live
+ *   entries at the front and cannot free a leftover, which goes only when its clear succeeds; so
+ *   counting them would turn a failing clear into evicted (drop_oldest), refused (reject_new) or
+ *   held back (block) readings without freeing a byte. Their disk use is bounded by the
+ *   free-space guard instead: it is charged their tombstones (above), and statfs sees what they
+ *   really occupy.
  */
-import type { Priority } from '../core/types.js'
+import type { Logger } from '../core/observability.js'
+import type { LeftoverClearStats, Priority } from '../core/types.js'
 import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { LevelDb } from './front-trimmer.js'
 import { entryKey } from './keys.js'
@@ -30,17 +40,31 @@ interface OffsetRange {
 
 export class LeftoverClears {
   private readonly ranges = new Map<Priority, OffsetRange>()
+  /** Clears that failed since the queue was last empty (for the recovery log line). */
+  private failedAttempts = 0
 
   /** @param tombstoneBytes charged to the free-space estimate per entry a clear deletes */
   constructor(
     private readonly db: LevelDb,
     private readonly disk: DiskSpaceGuard,
     private readonly tombstoneBytes: number,
+    private readonly log: Logger,
   ) {}
 
   /** Whether a range waits for its clear (one failed). */
   get pending(): boolean {
     return this.ranges.size > 0
+  }
+
+  /**
+   * What waits for its clear. `entries` spans each range, so it is an upper bound: a clear that
+   * failed midway may have deleted a part, and entries acked key by key between two merged ranges
+   * are gone already.
+   */
+  get stats(): LeftoverClearStats {
+    let entries = 0
+    for (const range of this.ranges.values()) entries += range.throughOffset - range.fromOffset + 1
+    return { ranges: this.ranges.size, entries }
   }
 
   /** Queues [fromOffset, throughOffset] of a class, already below its front on disk and in memory. */
@@ -57,10 +81,21 @@ export class LeftoverClears {
    * reached stay queued for the next call.
    */
   async clear(): Promise<void> {
+    const before = this.stats
     for (const [priority, range] of [...this.ranges]) {
-      await this.db.clear({ gte: entryKey(priority, range.fromOffset), lte: entryKey(priority, range.throughOffset) })
+      try {
+        await this.db.clear({ gte: entryKey(priority, range.fromOffset), lte: entryKey(priority, range.throughOffset) })
+      } catch (err) {
+        this.failedAttempts++
+        throw err
+      }
       this.ranges.delete(priority)
       this.disk.noteDeleted()
+    }
+    if (this.failedAttempts > 0) {
+      // Failures were logged by whoever retried (the store's timer); this says they are over.
+      this.log.info({ ...before, failedAttempts: this.failedAttempts }, 'store cleared the acked entries that earlier failed clears had left on disk')
+      this.failedAttempts = 0
     }
   }
 }

@@ -35,8 +35,8 @@
  * same batch as the cursors and the class front key, long ones (10,000+) by a db.clear right after
  * it. The in-memory front moves with that batch: a crash before the clear, or a clear that fails,
  * leaves entries below the front key that nothing counts, reads, evicts or expires; the ack itself
- * succeeds (its batch is written); a failed clear
- * is retried (next ack, background timer), and open() clears whatever is left. An offset that
+ * succeeds (its batch is written); a failed clear is retried (next ack, background timer) and
+ * shown meanwhile (stats().leftoverClears), and open() clears whatever is left. An offset that
  * was evicted or expired counts as acked. Read positions are memory only.
  *
  * Time (store-clock.ts): maxAge and every age are measured in STORE TIME = the store time last
@@ -195,7 +195,7 @@ export class LevelStore extends StoreCore implements Store {
 
   /** Synchronous, from memory only. Before open everything is zero. Ages are in store time. */
   stats(): StoreStats {
-    return computeStats(this.ctx, this.opts, this.clock.now(), this.drops.drops())
+    return computeStats(this.ctx, this.opts, this.clock.now(), this.drops.drops(), this.writer?.leftoverStats)
   }
 
   /** Oldest `limit` dead letters of the uplink (operator CLI); damaged ones are left out. @default limit 100 */

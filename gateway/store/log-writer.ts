@@ -10,7 +10,8 @@
  *   retried, never a reason to keep memory at the old front, and never a reason to fail the
  *   write whose batch succeeded.
  */
-import { PRIORITIES, type AppendResult, type Entry, type Priority, type WhenFull } from '../core/types.js'
+import type { Logger } from '../core/observability.js'
+import { PRIORITIES, type AppendResult, type Entry, type LeftoverClearStats, type Priority, type WhenFull } from '../core/types.js'
 import { planAppend, type PreparedEvent } from './append-plan.js'
 import type { DeadLetterArea } from './dead-letters.js'
 import type { DiskSpaceGuard } from './disk-space-guard.js'
@@ -66,6 +67,8 @@ export interface StoreContext {
   appended: Notifier
   /** Free space on the filesystem: a second limit besides maxBytes. */
   disk: DiskSpaceGuard
+  /** The store's logger (component=store). */
+  log: Logger
 }
 
 export interface CommitOptions {
@@ -89,7 +92,7 @@ export class LogWriter {
     private readonly ctx: StoreContext,
     private readonly config: { maxBytes: number; maxAgeMs: number; whenFull: WhenFull },
   ) {
-    this.leftovers = new LeftoverClears(ctx.db, ctx.disk, OP_OVERHEAD_BYTES)
+    this.leftovers = new LeftoverClears(ctx.db, ctx.disk, OP_OVERHEAD_BYTES, ctx.log)
   }
 
   usedBytes(): number {
@@ -265,6 +268,11 @@ export class LogWriter {
   /** Whether a clear of acked entries failed and waits for its retry. */
   get leftoversPending(): boolean {
     return this.leftovers.pending
+  }
+
+  /** Acked entries that wait for a clear that failed (StoreStats.leftoverClears). */
+  get leftoverStats(): LeftoverClearStats {
+    return this.leftovers.stats
   }
 
   /** Retries the clears that failed (see collect); rejects when one fails again. */

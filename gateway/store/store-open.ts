@@ -74,6 +74,7 @@ export async function openStoreContext(config: OpenConfig, deps: OpenDeps): Prom
       space: deps.space,
       appended: deps.appended,
       disk: deps.disk,
+      log,
     }
     const writer = new LogWriter(ctx, { maxBytes: config.maxBytes, maxAgeMs: config.maxAgeMs, whenFull: config.whenFull })
     drops.add('corrupt_entry', loaded.damagedEntries + loaded.lostEntries)

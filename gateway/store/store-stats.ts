@@ -1,5 +1,5 @@
 /** StoreStats from the in-memory view only: O(classes × uplinks), no I/O. */
-import { PRIORITIES, type DropReason, type QueueStats, type StoreStats } from '../core/types.js'
+import { PRIORITIES, type DropReason, type LeftoverClearStats, type QueueStats, type StoreStats } from '../core/types.js'
 import { deadLetterCount } from './dead-letters.js'
 import { addQueueStats, classQueueStats, logBytes, logEntries } from './log-state.js'
 import type { StoreContext } from './log-writer.js'
@@ -12,8 +12,10 @@ export function computeStats(
   /** Store time now (ages are measured in store time, see store-clock.ts). */
   nowMs: number,
   drops: Record<DropReason, number>,
+  /** Acked entries whose clear failed (the writer's); none before open. */
+  leftoverClears: LeftoverClearStats = { ranges: 0, entries: 0 },
 ): StoreStats {
-  const stats: StoreStats = { entries: 0, bytes: 0, maxBytes: config.maxBytes, oldestAgeMs: 0, perUplink: {}, drops, deadLetters: 0 }
+  const stats: StoreStats = { entries: 0, bytes: 0, maxBytes: config.maxBytes, oldestAgeMs: 0, perUplink: {}, drops, deadLetters: 0, leftoverClears }
   for (const uplink of config.uplinks) stats.perUplink[uplink] = { ...EMPTY_QUEUE }
   if (!ctx) return stats
   for (const priority of PRIORITIES) {

@@ -14,6 +14,7 @@ function storeStats(over: Partial<StoreStats> = {}): StoreStats {
     perUplink: { cloud: { depth: 100, bytes: 30_000, oldestAgeMs: 4_500 }, local: { depth: 0, bytes: 0, oldestAgeMs: 0 } },
     drops: { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0, corrupt_entry: 0 },
     deadLetters: 3,
+    leftoverClears: { ranges: 1, entries: 10_000 },
     ...over,
   }
 }
@@ -128,15 +129,17 @@ describe('GatewayMetrics scrape-time gauges', () => {
     expect(sample(text, 'edge_gateway_store_max_bytes')).toBe(1_000_000)
     expect(sample(text, 'edge_gateway_store_entries')).toBe(120)
     expect(sample(text, 'edge_gateway_dead_letters')).toBe(3)
+    expect(sample(text, 'edge_gateway_store_leftover_entries')).toBe(10_000)
     expect(sample(text, 'edge_gateway_uplink_connected{uplink="cloud"}')).toBe(0)
     expect(sample(text, 'edge_gateway_source_up{source="sim",type="simulator",state="running"}')).toBe(1)
     expect(sample(text, 'edge_gateway_source_up{source="sim",type="simulator",state="disconnected"}')).toBe(0)
     expect(sample(text, 'edge_gateway_source_up{source="ble",type="ble",state="unavailable"}')).toBe(1)
 
-    stats = storeStats({ entries: 5, perUplink: { cloud: { depth: 5, bytes: 900, oldestAgeMs: 0 } } })
+    stats = storeStats({ entries: 5, perUplink: { cloud: { depth: 5, bytes: 900, oldestAgeMs: 0 } }, leftoverClears: { ranges: 0, entries: 0 } })
     connected = true
     text = await m.render()
     expect(sample(text, 'edge_gateway_store_entries')).toBe(5)
+    expect(sample(text, 'edge_gateway_store_leftover_entries')).toBe(0)
     expect(sample(text, 'edge_gateway_queue_depth{uplink="cloud"}')).toBe(5)
     // An uplink that left the stats leaves no stale series behind.
     expect(sample(text, 'edge_gateway_queue_depth{uplink="local"}')).toBeUndefined()

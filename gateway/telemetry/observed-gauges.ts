@@ -123,4 +123,10 @@ function registerStoreGauges(gauge: GaugeFactory, stats: () => StoreStats | unde
   gauge('edge_gateway_store_max_bytes', 'Configured store capacity (maxBytes).', [], scalar((s) => s.maxBytes))
   gauge('edge_gateway_store_entries', 'Events held by the durable store.', [], scalar((s) => s.entries))
   gauge('edge_gateway_dead_letters', 'Events held in dead-letter areas.', [], scalar((s) => s.deadLetters))
+  gauge(
+    'edge_gateway_store_leftover_entries',
+    'Acked events still on disk because deleting them failed; retried until it succeeds (at most this many).',
+    [],
+    scalar((s) => s.leftoverClears.entries),
+  )
 }

@@ -32,6 +32,7 @@ class FakeStore {
       perUplink: { up: { depth: 2, bytes: 200, oldestAgeMs: 5 }, other: { depth: 0, bytes: 0, oldestAgeMs: 0 } },
       drops: { store_full_oldest: 1, store_full_rejected: 0, expired: 0, dead_letter: 1, corrupt_entry: 0 },
       deadLetters: this.letters.length,
+      leftoverClears: { ranges: 0, entries: 0 },
     }
   }
   async peek(uplink: string, limit = 100): Promise<Entry[]> {
