@@ -85,6 +85,7 @@ describe('AdminServer /metrics', () => {
       drops: { store_full_oldest: 0, store_full_rejected: 0, expired: 2, dead_letter: 0, corrupt_entry: 0 },
       deadLetters: 0,
       leftoverClears: { ranges: 0, entries: 0 },
+      blockedAppends: 0,
     }))
     metrics.observeUplinks(() => [{ id: 'cloud', health: { connected: true } }])
     let res = await fetch(`${base}/metrics`)

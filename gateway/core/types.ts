@@ -161,6 +161,11 @@ export interface StoreStats {
   drops: Record<DropReason, number>
   deadLetters: number
   leftoverClears: LeftoverClearStats
+  /**
+   * Appends waiting for room right now (whenFull=block; always 0 otherwise): their sources are
+   * held back until acks, expiry or freed disk space make room.
+   */
+  blockedAppends: number
 }
 
 export interface DeadLetter {
@@ -203,6 +208,11 @@ export interface Store {
   deadLetter(uplink: string, entries: Entry[], reason: string, message: string): Promise<void>
   /** Resolves when something is appended after the call, or when `signal` aborts. */
   waitForAppend(signal: AbortSignal): Promise<void>
+  /**
+   * Resolves once at least `count` appends wait for room (`stats().blockedAppends`), when `signal`
+   * aborts, or at close. An append counts from the moment it waits, not while it retries.
+   */
+  waitForBlockedAppends(count: number, signal: AbortSignal): Promise<void>
   stats(): StoreStats
 }
 

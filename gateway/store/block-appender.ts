@@ -14,12 +14,15 @@
  *   them as dropped. A commit already in flight when the signal fires is not undone. Any other
  *   failure after a part was committed (the store closing, a write error) rejects with a
  *   PartialAppendError (AppendAbortedError's base) carrying the same counts.
+ * - Observable: `waiting` counts the appends parked until room is freed (StoreStats.blockedAppends),
+ *   and `parked` is notified each time one parks, so a caller can await "this append is blocked"
+ *   instead of guessing with a timer.
  */
 import { AppendAbortedError, withSettled } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { CommitOptions } from './log-writer.js'
-import type { Notifier } from './serial-lock.js'
+import { Notifier } from './serial-lock.js'
 
 const ALL_OR_NOTHING: CommitOptions = { allOrNothing: true, stopOnReject: true }
 
@@ -27,7 +30,7 @@ export interface BlockingDeps {
   maxBytes: number
   /** One locked commit attempt; undefined when the events did not all fit. */
   commit: (events: PreparedEvent[], counters: ReadonlyMap<string, number>, opts: CommitOptions) => Promise<AppendResult | undefined>
-  /** Notified whenever room was freed. */
+  /** Notified whenever room was freed. Only this appender waits on it: its waiters are the parked appends. */
   space: Notifier
   /** Throws GW_ERR_STORE_CLOSED once the store is closing. */
   assertOpen: () => void
@@ -43,8 +46,19 @@ function partLength(events: readonly PreparedEvent[], from: number, maxBytes: nu
 
 export class BlockingAppender {
   private readonly telemetryQueue: object[] = []
+  /** Notified each time an append parks to wait for room; the store notifies it at close too. */
+  readonly parked = new Notifier()
 
   constructor(private readonly deps: BlockingDeps) {}
+
+  /**
+   * Appends parked right now until room is freed (for room itself, or behind an earlier waiting
+   * append). Room being announced releases them at once, so the count drops before they retry,
+   * and rises again only for those that find too little.
+   */
+  get waiting(): number {
+    return this.deps.space.waiting
+  }
 
   /**
    * @throws AppendAbortedError (GW_ERR_STORE_FULL) when `signal` aborts while waiting; its
@@ -121,7 +135,11 @@ export class BlockingAppender {
         if (part.length > 1 && found.capacityBytes < partBytes) return found
       }
       // Only sleep if no room was freed since the attempt started; otherwise retry at once.
-      if (this.deps.space.epoch === epoch) await this.deps.space.wait(signal)
+      if (this.deps.space.epoch === epoch) {
+        const roomFreed = this.deps.space.wait(signal)
+        this.parked.notify()
+        await roomFreed
+      }
     }
   }
 }

@@ -193,9 +193,15 @@ export class LevelStore extends StoreCore implements Store {
     await this.appended.wait(signal)
   }
 
+  /** See Store.waitForBlockedAppends: lets a caller see an append is blocked without a timer. */
+  async waitForBlockedAppends(count: number, signal: AbortSignal): Promise<void> {
+    while (this.state === 'open' && !signal.aborted && this.blocking.waiting < count) await this.blocking.parked.wait(signal)
+  }
+
   /** Synchronous, from memory only. Before open everything is zero. Ages are in store time. */
   stats(): StoreStats {
-    return computeStats(this.ctx, this.opts, this.clock.now(), this.drops.drops(), this.writer?.leftoverStats)
+    const live = { leftoverClears: this.writer?.leftoverStats, blockedAppends: this.blocking.waiting }
+    return computeStats(this.ctx, this.opts, this.clock.now(), this.drops.drops(), live)
   }
 
   /** Oldest `limit` dead letters of the uplink (operator CLI); damaged ones are left out. @default limit 100 */

@@ -16,6 +16,11 @@ export class Notifier {
   /** Bumped by every notify, so a caller can tell whether it missed one. */
   epoch = 0
 
+  /** Waits not yet released. A notify (or a waiter's abort) releases at once, before any resumes. */
+  get waiting(): number {
+    return this.waiters.size
+  }
+
   wait(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve()

@@ -168,6 +168,7 @@ export abstract class StoreCore {
     await this.recovery!.stop()
     this.space.notify()
     this.appended.notify()
+    this.blocking.parked.notify() // waitForBlockedAppends resolves at close
     // Loop: a multi-step operation (expiry, requeue) may have queued its next step meanwhile.
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
     this.drops.flush()

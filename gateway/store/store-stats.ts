@@ -12,10 +12,14 @@ export function computeStats(
   /** Store time now (ages are measured in store time, see store-clock.ts). */
   nowMs: number,
   drops: Record<DropReason, number>,
-  /** Acked entries whose clear failed (the writer's); none before open. */
-  leftoverClears: LeftoverClearStats = { ranges: 0, entries: 0 },
+  /** What the writer and the blocking appender know: leftovers (none before open), waiting appends. */
+  live: { leftoverClears?: LeftoverClearStats; blockedAppends: number },
 ): StoreStats {
-  const stats: StoreStats = { entries: 0, bytes: 0, maxBytes: config.maxBytes, oldestAgeMs: 0, perUplink: {}, drops, deadLetters: 0, leftoverClears }
+  const stats: StoreStats = {
+    entries: 0, bytes: 0, maxBytes: config.maxBytes, oldestAgeMs: 0, perUplink: {}, drops, deadLetters: 0,
+    leftoverClears: live.leftoverClears ?? { ranges: 0, entries: 0 },
+    blockedAppends: live.blockedAppends,
+  }
   for (const uplink of config.uplinks) stats.perUplink[uplink] = { ...EMPTY_QUEUE }
   if (!ctx) return stats
   for (const priority of PRIORITIES) {

@@ -15,6 +15,7 @@ function storeStats(over: Partial<StoreStats> = {}): StoreStats {
     drops: { store_full_oldest: 0, store_full_rejected: 0, expired: 0, dead_letter: 0, corrupt_entry: 0 },
     deadLetters: 3,
     leftoverClears: { ranges: 1, entries: 10_000 },
+    blockedAppends: 2,
     ...over,
   }
 }
@@ -130,6 +131,7 @@ describe('GatewayMetrics scrape-time gauges', () => {
     expect(sample(text, 'edge_gateway_store_entries')).toBe(120)
     expect(sample(text, 'edge_gateway_dead_letters')).toBe(3)
     expect(sample(text, 'edge_gateway_store_leftover_entries')).toBe(10_000)
+    expect(sample(text, 'edge_gateway_store_blocked_appends')).toBe(2)
     expect(sample(text, 'edge_gateway_uplink_connected{uplink="cloud"}')).toBe(0)
     expect(sample(text, 'edge_gateway_source_up{source="sim",type="simulator",state="running"}')).toBe(1)
     expect(sample(text, 'edge_gateway_source_up{source="sim",type="simulator",state="disconnected"}')).toBe(0)

@@ -129,4 +129,10 @@ function registerStoreGauges(gauge: GaugeFactory, stats: () => StoreStats | unde
     [],
     scalar((s) => s.leftoverClears.entries),
   )
+  gauge(
+    'edge_gateway_store_blocked_appends',
+    'Appends waiting for room in the store (whenFull=block); their sources are held back.',
+    [],
+    scalar((s) => s.blockedAppends),
+  )
 }

@@ -2,12 +2,19 @@
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { describe, expect, it } from 'vitest'
-import { ids, makeEvent, makeEvents, noCounters, readAll, type StoreHarness } from './store-contract-support.js'
+import { ids, makeEvent, makeEvents, noCounters, readAll, type AdminStore, type StoreHarness } from './store-contract-support.js'
 
-const settled = async (p: Promise<unknown>): Promise<boolean> => {
+/**
+ * Whether `append` settled before the store reported `count` appends waiting for room
+ * (whenFull=block). Awaits the store's report, not a timer: an append that settles instead ends
+ * the wait at once, so a store that fails to block fails the test quickly.
+ */
+async function settledBeforeBlocked(store: AdminStore, append: Promise<unknown>, count = 1): Promise<boolean> {
   let done = false
-  void p.then(() => (done = true), () => (done = true))
-  await new Promise((r) => setTimeout(r, 50))
+  const settles = append.then(() => (done = true), () => (done = true))
+  const stopWaiting = new AbortController()
+  await Promise.race([store.waitForBlockedAppends(count, stopWaiting.signal), settles])
+  stopWaiting.abort()
   return done
 }
 
@@ -89,12 +96,14 @@ function describeRejectNewAndBlock(h: StoreHarness): void {
       const store = await h.start({ maxBytes: size * 3, whenFull: 'block' })
       await store.append({ events: makeEvents(0, 3), counters: noCounters() })
       const blocked = store.append({ events: makeEvents(3, 2), counters: new Map([['s', 5]]) })
-      expect(await settled(blocked)).toBe(false)
+      expect(await settledBeforeBlocked(store, blocked)).toBe(false)
+      expect(store.stats().blockedAppends).toBe(1)
       const sent = await store.read('u1', 3, Infinity)
-      await store.ack('u1', sent.slice(0, 1))
-      expect(await settled(blocked)).toBe(false) // all or nothing: one free slot is not enough
+      await store.ack('u1', sent.slice(0, 1)) // wakes it: it retries, and waits again
+      expect(await settledBeforeBlocked(store, blocked)).toBe(false) // all or nothing: one free slot is not enough
       await store.ack('u1', sent.slice(1, 2))
       expect(await blocked).toEqual({ accepted: 2, rejected: 0, evicted: 0 })
+      expect(store.stats().blockedAppends).toBe(0)
       expect((await store.counters()).get('s')).toBe(5)
       expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 2)))
     })
@@ -114,11 +123,23 @@ function describeRejectNewAndBlock(h: StoreHarness): void {
       const first = store.append({ events: makeEvents(3, 2), counters: noCounters() }).then(() => order.push('first'))
       const second = store.append({ events: makeEvents(5, 1), counters: noCounters() }).then(() => order.push('second'))
       expect(await store.append({ events: [makeEvent(6, 'alert')], counters: noCounters() })).toMatchObject({ accepted: 1, evicted: 1 })
-      expect(await settled(Promise.race([first, second]))).toBe(false)
+      expect(await settledBeforeBlocked(store, Promise.race([first, second]), 2)).toBe(false)
       await store.ack('u1', await readAll(store, 'u1')) // alert 6, t1, t2: room for 3
       await Promise.all([first, second])
       expect(order).toEqual(['first', 'second'])
       expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(3, 3)))
+    })
+
+    it('waitForBlockedAppends resolves at close, with fewer appends waiting than asked for', async () => {
+      const size = await h.entryBytes()
+      const store = await h.start({ maxBytes: size, whenFull: 'block' })
+      await store.append({ events: [makeEvent(0)], counters: noCounters() })
+      const blocked = store.append({ events: [makeEvent(1)], counters: noCounters() })
+      expect(await settledBeforeBlocked(store, blocked)).toBe(false)
+      const watching = store.waitForBlockedAppends(2, new AbortController().signal)
+      await h.stop(store)
+      await watching
+      await expect(blocked).rejects.toMatchObject({ code: 'GW_ERR_STORE_CLOSED' })
     })
 
     it('rejects with GW_ERR_STORE_FULL when aborted while waiting, storing nothing', async () => {
@@ -127,10 +148,10 @@ function describeRejectNewAndBlock(h: StoreHarness): void {
       await store.append({ events: makeEvents(0, 2), counters: noCounters() })
       const ac = new AbortController()
       const blocked = store.append({ events: [makeEvent(2)], counters: noCounters() }, ac.signal)
-      expect(await settled(blocked)).toBe(false)
+      expect(await settledBeforeBlocked(store, blocked)).toBe(false)
       ac.abort()
       await expect(blocked).rejects.toMatchObject({ code: 'GW_ERR_STORE_FULL' })
-      expect(store.stats().entries).toBe(2)
+      expect(store.stats()).toMatchObject({ entries: 2, blockedAppends: 0 })
     })
   })
 }

@@ -33,6 +33,7 @@ class FakeStore {
       drops: { store_full_oldest: 1, store_full_rejected: 0, expired: 0, dead_letter: 1, corrupt_entry: 0 },
       deadLetters: this.letters.length,
       leftoverClears: { ranges: 0, entries: 0 },
+      blockedAppends: 0,
     }
   }
   async peek(uplink: string, limit = 100): Promise<Entry[]> {
