@@ -38,27 +38,39 @@ export class DecodeError extends GatewayError {
 /**
  * An append that failed after part of it was settled: whenFull=block commits in parts (alerts
  * first, then telemetry in order), and events larger than maxBytes are refused before anything is
- * written. `committed` is what is settled (stored, evicted, refused); those stored will be
- * delivered, so a caller must not count them as dropped. It is the error's own copy: the store
- * adds the events it refused up front. `code` is the cause's unless a subclass says otherwise, so
- * callers that check it see the real failure (e.g. GW_ERR_STORE_CLOSED).
+ * written. `committed` is what is settled (stored, evicted, refused, and in `committed.refused`
+ * which events were refused); those stored will be delivered, so a caller must not count them as
+ * dropped. `lost` says which events the failure lost; every offered event in neither list is
+ * stored. Both are the error's own copies: the store adds the events it refused up front, and the
+ * lost ones once it knows them, before the error leaves `append`. `code` is the cause's unless a
+ * subclass says otherwise, so callers that check it see the real failure (e.g. GW_ERR_STORE_CLOSED).
  */
 export class PartialAppendError extends Error {
   readonly committed: AppendResult
+  /**
+   * Ascending indices into the offered `batch.events` of the events neither stored nor refused.
+   * Undefined only while the store is still filling it in, or from code that cannot know (then a
+   * caller may only rely on the counts).
+   */
+  lost: number[] | undefined
   readonly code: string | undefined
-  constructor(committed: AppendResult, cause: unknown, message?: string, code?: string) {
-    super(message ?? `append failed after ${committed.accepted} of its events were stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+  constructor(committed: AppendResult, cause: unknown, opts: { lost?: number[]; message?: string; code?: string } = {}) {
+    super(opts.message ?? `append failed after ${committed.accepted} of its events were stored: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
     this.name = 'PartialAppendError'
     this.committed = committed
+    this.lost = opts.lost
     const causeCode = (cause as { code?: unknown } | null)?.code
-    this.code = code ?? (causeCode === undefined ? undefined : String(causeCode))
+    this.code = opts.code ?? (causeCode === undefined ? undefined : String(causeCode))
   }
 }
 
 /** A whenFull=block append whose `signal` aborted while it waited for room. */
 export class AppendAbortedError extends PartialAppendError {
   constructor(committed: AppendResult, cause: unknown) {
-    super(committed, cause, `store full (whenFull=block): append aborted while waiting for room (${committed.accepted} events stored before)`, 'GW_ERR_STORE_FULL')
+    super(committed, cause, {
+      message: `store full (whenFull=block): append aborted while waiting for room (${committed.accepted} events stored before)`,
+      code: 'GW_ERR_STORE_FULL',
+    })
     this.name = 'AppendAbortedError'
   }
 }
@@ -68,10 +80,16 @@ export function settledBeforeFailure(err: unknown): AppendResult {
   return err instanceof PartialAppendError ? err.committed : { accepted: 0, rejected: 0, evicted: 0 }
 }
 
-/** `err` carrying `settled` when anything was settled before it; a PartialAppendError already carries its counts. */
-export function withSettled(err: unknown, settled: AppendResult): unknown {
-  if (err instanceof PartialAppendError) return err
-  return settled.accepted + settled.rejected + settled.evicted > 0 ? new PartialAppendError({ ...settled }, err) : err
+/**
+ * `err` carrying `settled` and `lost` when anything was settled before it; a PartialAppendError
+ * already carries its counts, and gets `lost` only if it does not know it yet.
+ */
+export function withSettled(err: unknown, settled: AppendResult, lost: number[]): unknown {
+  if (err instanceof PartialAppendError) {
+    err.lost ??= lost
+    return err
+  }
+  return settled.accepted + settled.rejected + settled.evicted > 0 ? new PartialAppendError({ ...settled }, err, { lost }) : err
 }
 
 /**

@@ -127,10 +127,18 @@ export interface AppendBatch {
 
 export interface AppendResult {
   accepted: number
-  /** Offered events that were refused (reject_new). */
+  /** Offered events that were refused (reject_new, full disk, larger than maxBytes). */
   rejected: number
-  /** Previously stored events removed to make room (drop_oldest). */
+  /** Previously stored events removed to make room (drop_oldest), and the batch's own oldest it skipped. */
   evicted: number
+  /**
+   * Which offered events were not stored although the append settled them: ascending indices into
+   * `batch.events` of those counted in `rejected`, and of the batch's own oldest telemetry that
+   * drop_oldest skipped (counted in `evicted`). They can sit anywhere in the batch (an oversize
+   * event in the middle, an alert stored after refused telemetry). Absent when there is none, so
+   * an append that stores everything allocates nothing for it.
+   */
+  refused?: number[]
 }
 
 export interface QueueStats {
@@ -186,6 +194,9 @@ export interface Store {
   /**
    * Durable when resolved (one synced db.batch). With whenFull=block, waits for space; if `signal`
    * aborts first, rejects with AppendAbortedError, whose `committed` is what is already durable.
+   * A failure after anything was settled rejects with a PartialAppendError saying which events
+   * were refused (`committed.refused`) and which the failure lost (`lost`); every other event is
+   * stored. Any other rejection means nothing was settled: every event is lost.
    */
   append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult>
   /** Sequence counters as persisted by the last append. */

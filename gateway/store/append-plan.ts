@@ -13,6 +13,10 @@
  *
  * Once one telemetry event is refused, the rest of the batch's telemetry is refused too, so what
  * is stored is always a prefix of each device's readings (order per device, promise 6).
+ *
+ * The plan says which offered events it did not store (`refused`, by their index in the batch),
+ * since they need not be at its end: callers attribute each event to whoever offered it. That
+ * list is only allocated when something is refused (an append is ~1000 events on the hot path).
  */
 import type { NewEvent, WhenFull } from '../core/types.js'
 import type { FrontTrimmer } from './front-trimmer.js'
@@ -20,6 +24,8 @@ import { encodeEntryValue, entrySizeBytes, type AppendTimes } from './value-code
 
 export interface PreparedEvent {
   event: NewEvent
+  /** Position in the offered batch (AppendBatch.events): how the store says which events it refused. */
+  index: number
   /** Encoded value; its cumBytes is filled in at commit time. */
   value: Buffer
   sizeBytes: number
@@ -53,12 +59,14 @@ export interface AppendPlan {
   skippedOldest: number
   /** False when planning stopped early (stopOnReject). */
   complete: boolean
+  /** Indices (PreparedEvent.index, ascending) of the events counted in `rejected` or `skippedOldest`; absent when none. */
+  refused?: number[]
 }
 
 export function prepareEvents(events: readonly NewEvent[], times: AppendTimes): PreparedEvent[] {
-  return events.map((event) => {
+  return events.map((event, index) => {
     const value = encodeEntryValue(event, times)
-    return { event, value, sizeBytes: entrySizeBytes(value), times }
+    return { event, index, value, sizeBytes: entrySizeBytes(value), times }
   })
 }
 
@@ -82,7 +90,12 @@ async function makeRoom(isAlert: boolean, deficitBytes: number, trimmer: FrontTr
 export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOptions): Promise<AppendPlan> {
   const limitBytes = Math.min(opts.maxBytes, opts.limitBytes ?? opts.maxBytes)
   const skippedOldest = opts.whenFull === 'drop_oldest' && opts.mayEvict !== false ? oldestThatCannotFit(offered, limitBytes, opts.maxBytes) : 0
-  const events = skippedOldest > 0 ? withoutOldestTelemetry(offered, skippedOldest, opts.maxBytes) : offered
+  let refused: number[] | undefined
+  let events = offered
+  if (skippedOldest > 0) {
+    refused = []
+    events = withoutOldestTelemetry(offered, skippedOldest, opts.maxBytes, refused)
+  }
   const accepted: PreparedEvent[] = []
   let usedBytes = opts.usedBytes
   let writable = opts.writableBytes ?? Infinity
@@ -98,8 +111,10 @@ export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOp
       if (fits) usedBytes -= await makeRoom(isAlert, deficitBytes, opts.trimmer)
     }
     if (!fits) {
-      if (opts.stopOnReject) return { accepted, rejected, skippedOldest, complete: false }
+      if (opts.stopOnReject) return { accepted, rejected, skippedOldest, complete: false, ...(refused ? { refused } : {}) }
       rejected++
+      refused ??= []
+      refused.push(prepared.index)
       // An oversize event is refused on its own; anything else means the store is full.
       if (!isAlert && !oversize) refuseTelemetry = true
       continue
@@ -108,7 +123,9 @@ export async function planAppend(offered: readonly PreparedEvent[], opts: PlanOp
     writable -= prepared.sizeBytes
     accepted.push(prepared)
   }
-  return { accepted, rejected, skippedOldest, complete: true }
+  // The skipped ones and the refused ones interleave: keep the list in batch order.
+  if (skippedOldest > 0 && rejected > 0) refused!.sort((a, b) => a - b)
+  return { accepted, rejected, skippedOldest, complete: true, ...(refused ? { refused } : {}) }
 }
 
 /**
@@ -131,12 +148,14 @@ function oldestThatCannotFit(events: readonly PreparedEvent[], limitBytes: numbe
   return telemetry - keep
 }
 
-function withoutOldestTelemetry(events: readonly PreparedEvent[], skip: number, maxBytes: number): PreparedEvent[] {
+/** The batch without its `skip` oldest telemetry events, whose indices go to `skipped`. */
+function withoutOldestTelemetry(events: readonly PreparedEvent[], skip: number, maxBytes: number, skipped: number[]): PreparedEvent[] {
   const out: PreparedEvent[] = []
   let left = skip
   for (const e of events) {
     if (left > 0 && e.event.priority !== 'alert' && e.sizeBytes <= maxBytes) {
       left--
+      skipped.push(e.index)
       continue
     }
     out.push(e)

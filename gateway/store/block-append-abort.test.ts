@@ -1,7 +1,9 @@
 /**
  * whenFull=block, stopped part-way: a split append whose signal aborts after some parts were
  * committed must say what it committed. Those parts are durable and will be delivered; a caller
- * that counted them as dropped would report drops that did not happen. Real LevelDB.
+ * that counted them as dropped would report drops that did not happen. It also says which events
+ * were refused and which the failure lost, by batch index: neither need be at the batch's end,
+ * and a caller attributes each event to whoever offered it. Real LevelDB.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -69,9 +71,10 @@ describe('whenFull=block, aborted after part of an append was committed', () => 
     const store = await openStore(size * 3)
     const events = makeEvents(0, 5) // parts of 3 and 2: the first fits the empty store, the second waits
     const oversize: NewEvent = { ...makeEvent(5), json: JSON.stringify({ pad: 'x'.repeat(size * 4) }) }
-    const err = await appendAbortedAfterOneCommit(store, [...events, oversize])
-    // The oversize event was refused at once (store_full_rejected), not lost in the abort.
-    expect(err).toMatchObject({ code: 'GW_ERR_STORE_FULL', committed: { accepted: 3, rejected: 1, evicted: 0 } })
+    const err = await appendAbortedAfterOneCommit(store, [...events.slice(0, 2), oversize, ...events.slice(2)])
+    // The oversize event (index 2) was refused at once (store_full_rejected), not lost in the abort;
+    // the stored part is indices 0, 1 and 3, the waiting one 4 and 5.
+    expect(err).toMatchObject({ code: 'GW_ERR_STORE_FULL', committed: { accepted: 3, rejected: 1, evicted: 0, refused: [2] }, lost: [4, 5] })
     expect(ids(await store.peek('u1', 100))).toEqual(ids(events.slice(0, 3)))
     expect(drops(store)).toEqual([['store_full_rejected', 1]])
   })
@@ -81,8 +84,10 @@ describe('whenFull=block, aborted after part of an append was committed', () => 
     const store = await openStore(size * 3)
     await store.append({ events: makeEvents(0, 3), counters: noCounters() }) // full
     const alerts = makeEvents(3, 2, 'alert')
-    const err = await appendAbortedAfterOneCommit(store, [...alerts, ...makeEvents(5, 2)])
-    expect(err).toMatchObject({ code: 'GW_ERR_STORE_FULL', committed: { accepted: 2, rejected: 0, evicted: 2 } })
+    const telemetry = makeEvents(5, 2)
+    const err = await appendAbortedAfterOneCommit(store, [telemetry[0]!, alerts[0]!, telemetry[1]!, alerts[1]!])
+    // The alerts (indices 1 and 3) were stored, the telemetry between them lost.
+    expect(err).toMatchObject({ code: 'GW_ERR_STORE_FULL', committed: { accepted: 2, rejected: 0, evicted: 2 }, lost: [0, 2] })
     // The alerts evicted the two oldest readings; the new telemetry was never stored.
     expect(ids(await store.peek('u1', 100))).toEqual([...ids(alerts), 'ev-00000002'])
     expect(drops(store)).toEqual([['store_full_oldest', 2]])
@@ -93,6 +98,6 @@ describe('whenFull=block, aborted after part of an append was committed', () => 
     const store = await openStore(size * 3)
     const err = await appendClosedAfterOneCommit(store, makeEvents(0, 5))
     expect(err).toBeInstanceOf(PartialAppendError)
-    expect(err).toMatchObject({ code: 'GW_ERR_STORE_CLOSED', committed: { accepted: 3, rejected: 0, evicted: 0 } })
+    expect(err).toMatchObject({ code: 'GW_ERR_STORE_CLOSED', committed: { accepted: 3, rejected: 0, evicted: 0 }, lost: [3, 4] })
   })
 })

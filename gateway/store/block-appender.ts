@@ -17,6 +17,8 @@
  * - Observable: `waiting` counts the appends parked until room is freed (StoreStats.blockedAppends),
  *   and `parked` is notified each time one parks, so a caller can await "this append is blocked"
  *   instead of guessing with a timer.
+ * - Either error says which events are lost (`lost`: those of no committed part), since with
+ *   alerts committed first they need not be the batch's last ones.
  */
 import { AppendAbortedError, withSettled } from '../core/errors.js'
 import type { AppendResult } from '../core/types.js'
@@ -34,6 +36,17 @@ export interface BlockingDeps {
   space: Notifier
   /** Throws GW_ERR_STORE_CLOSED once the store is closing. */
   assertOpen: () => void
+}
+
+/** One class's events of an append and how many of them (a prefix) are committed so far. */
+interface Progress {
+  events: readonly PreparedEvent[]
+  committed: number
+}
+
+/** Batch indices of the events not committed yet, ascending: what a failure now loses. */
+function uncommitted(progress: readonly Progress[]): number[] {
+  return progress.flatMap((p) => p.events.slice(p.committed).map((e) => e.index)).sort((a, b) => a - b)
 }
 
 /** How many events from `from` on make a part of at most `maxBytes` (always at least one). */
@@ -62,8 +75,8 @@ export class BlockingAppender {
 
   /**
    * @throws AppendAbortedError (GW_ERR_STORE_FULL) when `signal` aborts while waiting; its
-   * `committed` counts the parts already stored. Other failures after a part was committed throw
-   * a PartialAppendError with the same counts.
+   * `committed` counts the parts already stored, its `lost` lists the other events. Other failures
+   * after a part was committed throw a PartialAppendError with the same.
    */
   async append(events: PreparedEvent[], counters: ReadonlyMap<string, number>, signal?: AbortSignal): Promise<AppendResult> {
     if (this.telemetryQueue.length === 0) {
@@ -71,10 +84,11 @@ export class BlockingAppender {
       if (result) return result
     }
     const committed: AppendResult = { accepted: 0, rejected: 0, evicted: 0 }
+    const alerts: Progress = { events: events.filter((e) => e.event.priority === 'alert'), committed: 0 }
+    const telemetry: Progress = { events: events.filter((e) => e.event.priority === 'telemetry'), committed: 0 }
     try {
-      await this.commitInParts(events.filter((e) => e.event.priority === 'alert'), counters, signal, undefined, committed)
-      const telemetry = events.filter((e) => e.event.priority === 'telemetry')
-      if (telemetry.length === 0) return committed
+      await this.commitInParts(alerts, counters, signal, undefined, committed)
+      if (telemetry.events.length === 0) return committed
       const ticket = {}
       this.telemetryQueue.push(ticket)
       try {
@@ -85,21 +99,24 @@ export class BlockingAppender {
       }
       return committed
     } catch (err) {
-      throw withSettled(err, committed) // closing or a write error after some parts: say which
+      // Aborted, closing or a write error after some parts: say which events are stored.
+      throw withSettled(err, committed, uncommitted([alerts, telemetry]))
     }
   }
 
   /**
-   * Commits `events` in order, in parts (see the invariants), each once there is room for it, and
-   * adds each part to `committed` as soon as it is durable (an abort reports what is in it).
+   * Commits `progress.events` in order, in parts (see the invariants), each once there is room for
+   * it, and adds each part to `committed` and `progress` as soon as it is durable (an abort
+   * reports what is in it).
    */
   private async commitInParts(
-    events: readonly PreparedEvent[],
+    progress: Progress,
     counters: ReadonlyMap<string, number>,
     signal: AbortSignal | undefined,
     ticket: object | undefined,
     committed: AppendResult,
   ): Promise<void> {
+    const { events } = progress
     let capacityBytes = this.deps.maxBytes
     let from = 0
     while (from < events.length) {
@@ -112,6 +129,7 @@ export class BlockingAppender {
       committed.accepted += result.accepted
       committed.evicted += result.evicted
       from += part.length
+      progress.committed = from
     }
   }
 

@@ -79,7 +79,7 @@ describe('free-space guard', () => {
     const store = await openStore(fs, 'reject_new', { diskCheckIntervalMs: 0 })
     await store.append({ events: makeEvents(0, 5), counters: new Map() })
     fs.freeBytes = 8 * MiB
-    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0 })
+    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0, refused: [0, 1] })
     expect(store.stats().drops.store_full_rejected).toBe(2)
     expect(store.stats().entries).toBe(5)
   })
@@ -89,7 +89,7 @@ describe('free-space guard', () => {
     const store = await openStore(fs, 'drop_oldest', { diskCheckIntervalMs: 0 })
     await store.append({ events: makeEvents(0, 5), counters: new Map() })
     fs.freeBytes = 2 * MiB
-    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0 })
+    expect(await store.append({ events: makeEvents(5, 2), counters: new Map() })).toEqual({ accepted: 0, rejected: 2, evicted: 0, refused: [0, 1] })
     expect(store.stats().drops.store_full_rejected).toBe(2)
     expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 5)))
   })

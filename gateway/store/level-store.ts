@@ -93,7 +93,7 @@ import { readClass, readQueue } from './reader.js'
 import { SerialLock } from './serial-lock.js'
 import { REQUEUE_CHUNK, StoreCore } from './store-core.js'
 import { computeStats } from './store-stats.js'
-import { isDamage } from './store-util.js'
+import { isDamage, mergeIndices } from './store-util.js'
 
 export type { SalvageReport } from './salvage.js'
 export type { LevelStoreOptions } from './store-core.js'
@@ -108,16 +108,18 @@ export class LevelStore extends StoreCore implements Store {
    * AppendAbortedError (GW_ERR_STORE_FULL) whose `committed` counts what is already stored: the
    * batch's alerts and a prefix of its telemetry may be (retrying them only duplicates them).
    * Any other failure after something was settled (parts stored, oversize events refused)
-   * rejects with a PartialAppendError carrying the same counts.
+   * rejects with a PartialAppendError carrying the same counts. Which events were refused
+   * (`refused`) and, on failure, lost (`lost`) is said by index, so a caller can tell whose they were.
    */
   async append(batch: AppendBatch, signal?: AbortSignal): Promise<AppendResult> {
     this.assertOpen()
     const prepared = prepareEvents(batch.events, { wallMs: this.now(), storeMs: this.clock.now() })
     const fitting = prepared.filter((p) => p.sizeBytes <= this.opts.maxBytes)
-    const oversize = prepared.length - fitting.length
-    this.drops.add('store_full_rejected', oversize)
-    const withOversize = (r: AppendResult): AppendResult => ({ ...r, rejected: r.rejected + oversize })
-    if (fitting.length === 0 && batch.counters.size === 0) return { accepted: 0, rejected: oversize, evicted: 0 }
+    // Refused wherever they sit in the batch; listed only when there are any (the hot path has none).
+    const oversize = fitting.length === prepared.length ? undefined : prepared.filter((p) => p.sizeBytes > this.opts.maxBytes).map((p) => p.index)
+    this.drops.add('store_full_rejected', oversize?.length ?? 0)
+    const withOversize = (r: AppendResult): AppendResult => (oversize ? { ...r, rejected: r.rejected + oversize.length, refused: mergeIndices(r.refused, oversize) } : r)
+    if (fitting.length === 0 && batch.counters.size === 0) return withOversize({ accepted: 0, rejected: 0, evicted: 0 })
     const committing = this.whenFull === 'block'
       ? this.blocking.append(fitting, batch.counters, signal)
       : this.commitLocked(fitting, batch.counters, { allOrNothing: false, stopOnReject: false }).then((r) => r!)
@@ -126,8 +128,9 @@ export class LevelStore extends StoreCore implements Store {
     } catch (err) {
       // The oversize events were refused (and counted) before anything was written; a failure
       // after that must not hide them, nor the parts a blocking append already committed.
-      if (err instanceof PartialAppendError) err.committed.rejected += oversize // the error's own copy
-      throw withSettled(err, withOversize({ accepted: 0, rejected: 0, evicted: 0 }))
+      if (err instanceof PartialAppendError && oversize) Object.assign(err.committed, withOversize(err.committed)) // the error's own copy
+      // Unless the blocking appender said which parts are stored, nothing is: every fitting event is lost.
+      throw withSettled(err, withOversize({ accepted: 0, rejected: 0, evicted: 0 }), fitting.map((p) => p.index))
     }
   }
 

@@ -149,7 +149,7 @@ export class LogWriter {
       this.ctx.drops.add('store_full_oldest', evicted)
       this.ctx.drops.add('store_full_rejected', plan.rejected)
       if (plan.accepted.length > 0) this.ctx.appended.notify()
-      return { accepted: plan.accepted.length, rejected: plan.rejected, evicted }
+      return { accepted: plan.accepted.length, rejected: plan.rejected, evicted, ...(plan.refused ? { refused: plan.refused } : {}) }
     } finally {
       await trimmer.close()
     }

@@ -11,6 +11,16 @@ export function existingAncestor(dir: string): string {
   return at
 }
 
+/** Two ascending lists of batch indices as one ascending list (`b` alone when `a` is absent). */
+export function mergeIndices(a: readonly number[] | undefined, b: readonly number[]): number[] {
+  if (!a || a.length === 0) return [...b]
+  const out: number[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i]! < b[j]!) ? a[i++]! : b[j++]!)
+  return out
+}
+
 /** Splits events (in order) into runs of at most `maxBytes` each; every event is <= maxBytes. */
 export function chunkBySize(events: readonly PreparedEvent[], maxBytes: number): PreparedEvent[][] {
   const chunks: PreparedEvent[][] = []

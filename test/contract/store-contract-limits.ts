@@ -41,7 +41,7 @@ function describeDropOldest(h: StoreHarness): void {
       const size = await h.entryBytes()
       const store = await h.start({ maxBytes: size * 5 })
       await store.append({ events: makeEvents(0, 3), counters: noCounters() })
-      expect(await store.append({ events: makeEvents(3, 8), counters: noCounters() })).toEqual({ accepted: 5, rejected: 0, evicted: 6 })
+      expect(await store.append({ events: makeEvents(3, 8), counters: noCounters() })).toEqual({ accepted: 5, rejected: 0, evicted: 6, refused: [0, 1, 2] })
       expect(store.stats()).toMatchObject({ entries: 5, drops: { store_full_oldest: 6, store_full_rejected: 0 } })
       expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(6, 5)))
     })
@@ -51,9 +51,9 @@ function describeDropOldest(h: StoreHarness): void {
       const store = await h.start({ maxBytes: size * 4 })
       await store.append({ events: [...makeEvents(0, 3, 'alert'), makeEvent(3)], counters: noCounters() })
       // t4 evicts t3; t5 finds no stored telemetry left, so it (and later telemetry) is refused.
-      expect(await store.append({ events: makeEvents(4, 2), counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 1 })
+      expect(await store.append({ events: makeEvents(4, 2), counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 1, refused: [1] })
       await store.append({ events: [makeEvent(6, 'alert')], counters: noCounters() }) // evicts t4
-      expect(await store.append({ events: [makeEvent(7)], counters: noCounters() })).toEqual({ accepted: 0, rejected: 1, evicted: 0 })
+      expect(await store.append({ events: [makeEvent(7)], counters: noCounters() })).toEqual({ accepted: 0, rejected: 1, evicted: 0, refused: [0] })
       expect(store.stats().drops).toMatchObject({ store_full_oldest: 2, store_full_rejected: 2 })
       expect(ids(await readAll(store, 'u1'))).toEqual(ids([...makeEvents(0, 3), makeEvent(6)]))
     })
@@ -67,12 +67,14 @@ function describeDropOldest(h: StoreHarness): void {
       expect(ids(await readAll(store, 'u1'))).toEqual(['ev-00000002', 'ev-00000003', 'ev-00000004'])
     })
 
-    it('refuses a single event larger than maxBytes', async () => {
+    it('refuses a single event larger than maxBytes, and says which one wherever it sits', async () => {
       const size = await h.entryBytes()
-      const store = await h.start({ maxBytes: size * 2 })
-      const huge = { ...makeEvent(1), json: JSON.stringify({ pad: 'x'.repeat(size * 2) }) }
-      expect(await store.append({ events: [huge, makeEvent(2)], counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 0 })
-      expect(store.stats().drops.store_full_rejected).toBe(1)
+      const store = await h.start({ maxBytes: size * 3 })
+      const huge = (n: number) => ({ ...makeEvent(n), json: JSON.stringify({ pad: 'x'.repeat(size * 3) }) })
+      expect(await store.append({ events: [huge(1), makeEvent(2)], counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 0, refused: [0] })
+      expect(await store.append({ events: [makeEvent(3), huge(4), makeEvent(5)], counters: noCounters() })).toEqual({ accepted: 2, rejected: 1, evicted: 0, refused: [1] })
+      expect(store.stats().drops.store_full_rejected).toBe(2)
+      expect(ids(await readAll(store, 'u1'))).toEqual(['ev-00000002', 'ev-00000003', 'ev-00000005'])
     })
   })
 }
@@ -83,8 +85,8 @@ function describeRejectNewAndBlock(h: StoreHarness): void {
       const size = await h.entryBytes()
       const store = await h.start({ maxBytes: size * 4, whenFull: 'reject_new' })
       await store.append({ events: makeEvents(0, 3), counters: noCounters() })
-      expect(await store.append({ events: makeEvents(3, 3), counters: noCounters() })).toEqual({ accepted: 1, rejected: 2, evicted: 0 })
-      expect(await store.append({ events: [makeEvent(6), makeEvent(7, 'alert')], counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 1 })
+      expect(await store.append({ events: makeEvents(3, 3), counters: noCounters() })).toEqual({ accepted: 1, rejected: 2, evicted: 0, refused: [1, 2] })
+      expect(await store.append({ events: [makeEvent(6), makeEvent(7, 'alert')], counters: noCounters() })).toEqual({ accepted: 1, rejected: 1, evicted: 1, refused: [0] })
       expect(store.stats().drops).toMatchObject({ store_full_rejected: 3, store_full_oldest: 1 })
       expect(ids(await readAll(store, 'u1'))).toEqual(['ev-00000007', 'ev-00000001', 'ev-00000002', 'ev-00000003'])
     })
