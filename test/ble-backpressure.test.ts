@@ -55,7 +55,7 @@ describe('a sink that never resolves push', () => {
     // The second push carries the three queued readings; the store kept the first of them (a
     // whenFull=block append aborted at stop commits a prefix) and failed the rest.
     t.sink.outcome = (readings) =>
-      readings.length === 3 ? { accepted: 1, dropped: 2, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0 }
+      readings.length === 3 ? { accepted: 1, dropped: 2, lost: 2, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
     const problem = t.logger.problem()
     t.sink.release()
     await problem

@@ -31,7 +31,7 @@ class ControlledSink implements ReadingSink {
   async push(_sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     this.readings.push(...readings)
     this.waiters = this.waiters.filter((w) => (this.readings.length >= w.n ? (w.resolve(), false) : true))
-    if (!readings.some((r) => this.hold(r))) return { durable: Promise.resolve({ accepted: readings.length, dropped: 0 }) }
+    if (!readings.some((r) => this.hold(r))) return { durable: Promise.resolve({ accepted: readings.length, dropped: 0, lost: 0 }) }
     const d = deferred<AppendOutcome>()
     this.held.push(d)
     return { durable: d.promise }
@@ -155,11 +155,11 @@ describe('MQTT ingress: PUBACK only after durable', () => {
     expect(firstDone).toBe(false)
 
     // Commit the SECOND first: its PUBACK still waits for the first (MQTT-4.6.0-2).
-    sink.held[1]!.resolve({ accepted: 1, dropped: 0 })
+    sink.held[1]!.resolve({ accepted: 1, dropped: 0, lost: 0 })
     await door.publishAsync('doorbell/front', json({ pressed: false }), { qos: 1 })
     expect(acked).toEqual([])
 
-    sink.held[0]!.resolve({ accepted: 1, dropped: 0 })
+    sink.held[0]!.resolve({ accepted: 1, dropped: 0, lost: 0 })
     await Promise.all([first, second])
     expect(acked).toHaveLength(2)
     expect(acked[0]).toBeLessThan(acked[1]!)
@@ -174,7 +174,7 @@ describe('MQTT ingress: PUBACK only after durable', () => {
     const closed = new Promise<void>((resolve) => a.once('close', () => resolve()))
     const pub = a.publishAsync('sensors/esp32-a1/env', json({ n: 1 }), { qos: 1 })
     await sink.pushed(1)
-    sink.held[0]!.resolve({ accepted: 0, dropped: 1, error: new Error('GW_ERR_STORE_FULL') })
+    sink.held[0]!.resolve({ accepted: 0, dropped: 1, lost: 1, error: new Error('GW_ERR_STORE_FULL') })
     await closed
     expect(acked).toEqual([])
     expect(count('not_durable')).toBe(1)

@@ -51,16 +51,28 @@ export interface Driver {
 export interface IngestReceipt {
   /**
    * Resolves after the readings were committed to disk (or counted as dropped). Never rejects:
-   * a failed commit resolves with `error` set for the pushes that lost readings to it (a commit
-   * cut short may have stored a prefix: a push wholly inside it resolves without `error`), so a
-   * source that does not await it cannot cause an unhandled rejection.
+   * a failed commit resolves with `lost` and `error` set for the pushes that lost readings to it
+   * (a commit cut short may have stored part of itself: a push wholly inside that part resolves
+   * without them), so a source that does not await it cannot cause an unhandled rejection.
    */
   durable: Promise<AppendOutcome>
 }
 
+/** What became of one push's readings once their commit returned. */
 export interface AppendOutcome {
+  /** Readings the store holds (durable; they will be delivered). */
   accepted: number
+  /**
+   * Readings not stored, for whatever reason: refused at ingest as invalid, dropped or refused by
+   * the store's whenFull policy (both already counted by reason where they happened), or `lost`.
+   */
   dropped: number
+  /**
+   * Of `dropped`, readings lost to a store ERROR (the commit failed): the only ones nobody counted
+   * yet, which a source reports as not durable. Invalid and policy-dropped readings are not in it.
+   */
+  lost: number
+  /** The store's error, set only when `lost` > 0. */
   error?: Error
 }
 

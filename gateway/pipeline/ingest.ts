@@ -14,14 +14,19 @@
  * - A receipt's `durable` promise resolves only after the commit that holds its readings returned;
  *   it never rejects (errors are reported in the outcome).
  * - Every reading of a commit is counted once: ingested if the store holds it, else dropped by
- *   reason. A blocked commit cut short may have stored a prefix (PartialAppendError.committed, of
- *   which AppendAbortedError is one): that prefix is ingested, never `store_error`.
+ *   reason. A failed commit may have stored part of itself (PartialAppendError, of which
+ *   AppendAbortedError is one): that part is ingested, never `store_error`.
+ * - Each push is credited with exactly its own readings (the source's `ingested`, the receipt's
+ *   counts), wherever in the commit the store refused or lost events: the store says which, by
+ *   index (commit-fate.ts). A receipt's `lost` counts only readings lost to a store error, which
+ *   nobody else counted; invalid and policy-dropped readings are counted where they are dropped.
  * - Readings the CloudEvents SDK refuses are counted (`invalid_reading`) and never stored.
  *
  * On a crash, readings still in the buffer are lost; none of them had been reported durable.
  */
 import type { AppendOutcome, AppendResult, IngestReceipt, Reading, ReadingSink, Store } from '../core/types.js'
 import { DecodeError, GatewayError, settledBeforeFailure } from '../core/errors.js'
+import { fateOfFailure, IndexCursor, type CommitFate } from './commit-fate.js'
 import type { Logger } from '../core/observability.js'
 import type { CloudEventBuilder } from '../events/cloudevent-builder.js'
 import type { PipelineMetrics } from './pipeline-metrics.js'
@@ -86,7 +91,7 @@ export class Ingest implements ReadingSink {
 
   async push(sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     if (this.closing) throw new GatewayError('GW_ERR_STORE_CLOSED', 'gateway is stopping; reading not accepted')
-    if (readings.length === 0) return { durable: Promise.resolve({ accepted: 0, dropped: 0 }) }
+    if (readings.length === 0) return { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0 }) }
     const alertsOnly = readings.every((r) => r.priority === 'alert')
     if (this.spaceWaiters.length === 0 && this.fits(readings.length, alertsOnly)) {
       this.pendingReadings += readings.length
@@ -204,18 +209,18 @@ export class Ingest implements ReadingSink {
       perItem.push({ item, built, invalid })
     }
     let outcomeError: Error | undefined
-    let accepted = events.length
+    let fate: CommitFate = {}
     try {
       if (events.length > 0) {
         const result = await store.append({ events, counters: builder.countersFor(sources) }, this.commitAbort.signal)
-        accepted = result.accepted
+        fate = { refused: result.refused }
         this.countStoreDrops(result)
       }
     } catch (err) {
       outcomeError = err instanceof Error ? err : new Error(String(err))
-      accepted = this.countFailedAppend(err, events.length)
+      fate = this.countFailedAppend(err, events.length)
     }
-    this.settle(perItem, accepted, outcomeError)
+    this.settle(perItem, fate, outcomeError)
   }
 
   private countStoreDrops(result: AppendResult): void {
@@ -224,15 +229,16 @@ export class Ingest implements ReadingSink {
   }
 
   /**
-   * Counts a failed append and returns how many of its events are stored anyway: a blocked append
-   * aborted at stop or failing later (PartialAppendError) may have committed a prefix, which is
+   * Counts a failed append and returns which of its events are stored anyway: a blocked append
+   * aborted at stop or failing later (PartialAppendError) may have committed part of them, which is
    * durable and will be delivered, so counting it `store_error` would report drops that did not
    * happen.
    */
-  private countFailedAppend(err: unknown, events: number): number {
+  private countFailedAppend(err: unknown, events: number): CommitFate {
     const committed = settledBeforeFailure(err)
     this.countStoreDrops(committed)
-    const lost = events - committed.accepted - committed.rejected
+    const fate = fateOfFailure(err, events)
+    const lost = fate.lost?.length ?? 0
     this.opts.metrics.dropped('store_error', lost)
     // A full disk fails every commit: log a sample, count them all.
     if (performance.now() - this.lastStoreErrorLogMs >= 10_000) {
@@ -243,31 +249,37 @@ export class Ingest implements ReadingSink {
     } else {
       this.suppressedStoreErrors++
     }
-    return committed.accepted
+    return fate
   }
 
   /**
-   * Resolves receipts, attributing accepted events in commit order (the store accepts a prefix).
-   * A failed commit's error goes only to receipts that lost readings: sources treat `error` as
-   * "not stored", and a push wholly inside the committed prefix is stored.
+   * Resolves receipts. Push i's events are the i-th run of `built` events of the commit; `fate`
+   * says which of them the store refused or lost, the rest are stored. A failed commit's error
+   * goes only to receipts that lost readings to it: sources treat `error` as "not stored", and a
+   * push whose readings were all stored (or refused, already counted) lost nothing to it.
    */
-  private settle(perItem: Array<{ item: PendingItem; built: number; invalid: number }>, accepted: number, error?: Error): void {
-    let left = accepted
+  private settle(perItem: Array<{ item: PendingItem; built: number; invalid: number }>, fate: CommitFate, error?: Error): void {
+    const refusedAt = new IndexCursor(fate.refused)
+    const lostAt = new IndexCursor(fate.lost)
+    let end = 0
     for (const { item, built, invalid } of perItem) {
-      const ok = Math.min(left, built)
-      left -= ok
+      end += built
+      const refused = refusedAt.countBelow(end)
+      const lost = lostAt.countBelow(end)
+      const ok = built - refused - lost
       this.pendingReadings -= item.readings.length
       if (ok > 0) this.opts.metrics.ingested(item.sourceId, ok)
-      item.resolve({ accepted: ok, dropped: built - ok + invalid, ...(error && ok < built ? { error } : {}) })
+      item.resolve({ accepted: ok, dropped: built - ok + invalid, lost, ...(error && lost > 0 ? { error } : {}) })
     }
   }
 }
 
 function sumOutcomes(parts: AppendOutcome[]): AppendOutcome {
-  const out: AppendOutcome = { accepted: 0, dropped: 0 }
+  const out: AppendOutcome = { accepted: 0, dropped: 0, lost: 0 }
   for (const p of parts) {
     out.accepted += p.accepted
     out.dropped += p.dropped
+    out.lost += p.lost
     if (p.error) out.error = p.error
   }
   return out
