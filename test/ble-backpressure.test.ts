@@ -63,6 +63,22 @@ describe('a sink that never resolves push', () => {
     expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: 2 })
   })
 
+  it('a failed commit counts as not_durable only what the store error lost, not a reading ingest refused as invalid', async () => {
+    const t = await startBleForTest({ maxQueued: 10 })
+    t.sink.stall()
+    t.binding.advertise(telemetry(0), { address: mac(0) })
+    await t.sink.waitForPushes(1)
+    for (let i = 1; i <= 3; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
+    // Of the three: one stored, one refused at ingest (counted invalid_reading there), one lost.
+    t.sink.outcome = (readings) =>
+      readings.length === 3 ? { accepted: 1, dropped: 2, lost: 1, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
+    const problem = t.logger.problem()
+    t.sink.release()
+    await problem
+    expect(t.rejected('not_durable')).toBe(1)
+    expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: 1 })
+  })
+
   it('memory stays bounded: 20 000 adverts from rotating random addresses', async () => {
     const t = await startBleForTest({ maxQueued: 100 })
     t.sink.stall()

@@ -55,12 +55,12 @@ afterEach(async () => {
 const config = (over: Partial<Record<keyof GpioSourceConfig, unknown>> = {}): GpioSourceConfig =>
   gpioSourceSchema.parse({ type: 'gpio', id: 'front-door', pin: 17, ...over })
 
-async function start(cfg: GpioSourceConfig, opts: { chips?: typeof PI4_KERNEL_6_6 } = {}) {
+async function start(cfg: GpioSourceConfig, opts: { chips?: typeof PI4_KERNEL_6_6; log?: Logger } = {}) {
   const line = new FakeGpioLine()
   const counters = new RecordingCounters()
   const sysfsRoot = opts.chips ? await writeFakeGpioSysfs(opts.chips) : await pi4()
   if (opts.chips) roots.push(sysfsRoot)
-  const source = new GpioSource(cfg, { log: silentLogger, counters, openLine: line.opener, sysfsRoot })
+  const source = new GpioSource(cfg, { log: opts.log ?? silentLogger, counters, openLine: line.opener, sysfsRoot })
   const sink = new RecordingSink()
   const ac = new AbortController()
   const done = source.run(sink, ac.signal)
@@ -159,6 +159,19 @@ describe('GpioSource with a FakeGpioLine', () => {
     t.ac.abort()
     await t.done // run waits for the durable outcome before it returns
     expect(t.counters.get('front-door', 'not_durable')).toBe(1)
+  })
+
+  it('an alert dropped without a store error (refused as invalid, or by whenFull) is logged but not counted not_durable', async () => {
+    const { log, lines } = recordingLogger()
+    const t = await start(config({ edge: 'rising' }), { log })
+    // Ingest or the store counted the drop already (invalid_reading, store_full_rejected).
+    t.sink.outcome = async () => ({ accepted: 0, dropped: 1, lost: 0 })
+    t.line.press()
+    await t.sink.waitFor(1)
+    t.ac.abort()
+    await t.done
+    expect(t.counters.get('front-door', 'not_durable')).toBe(0)
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual(['alert not stored: refused by the store (full) or as invalid (counted there)'])
   })
 
   it('an interrupt error is counted, not thrown', async () => {

@@ -188,18 +188,19 @@ export class BleSource implements Source {
     }
     this.totals.pushed += batch.length
     const alerts = batch.filter((r) => r.priority === 'alert').length
-    // `lost`: readings of this batch the store does not hold. A commit cut short at stop may have
-    // stored a prefix of it (outcome.accepted); those are durable and not counted here.
-    const notDurable = (err: unknown, lost = batch.length): void =>
+    // `lost`: readings of this batch a store error lost (outcome.lost). Not the ones it stored (a
+    // commit cut short at stop may have stored part of it: durable), nor the ones refused as
+    // invalid or dropped by the store's whenFull policy: ingest and the store counted those.
+    const notDurable = (err: unknown, lost: number): void =>
       this.rejects.reject('not_durable', { err, readings: lost, alerts }, 'BLE readings not stored', 'error', lost)
     // `durable` never rejects by contract; the second handler keeps a broken sink from causing an
-    // unhandled rejection. Store-policy drops (outcome.dropped) are counted by the store itself.
+    // unhandled rejection (then nothing is known to be stored).
     const tracked = durable.then(
       (outcome) => {
-        if (outcome.error) notDurable(outcome.error, batch.length - outcome.accepted)
+        if (outcome.lost > 0) notDurable(outcome.error, outcome.lost)
         else if (alerts > 0 && outcome.dropped > 0) this.log.error({ code: 'GW_ERR_STORE_FULL', dropped: outcome.dropped, alerts }, 'store dropped part of a batch with BLE alerts')
       },
-      (err) => notDurable(err),
+      (err) => notDurable(err, batch.length),
     )
     this.durables.add(tracked)
     void tracked.finally(() => this.durables.delete(tracked))

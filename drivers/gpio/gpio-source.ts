@@ -204,15 +204,18 @@ export class GpioSource implements Source {
       this.log.error({ err, code: 'GW_ERR_STORE_CLOSED' }, 'alert not accepted: gateway stopping')
       return
     }
-    const notDurable = (err: unknown, dropped?: number): void => {
+    const notDurable = (err: unknown): void => {
       this.deps.counters.rejected(this.id, 'not_durable')
-      this.log.error({ err, code: 'GW_ERR_STORE_FULL', dropped }, 'alert not stored')
+      this.log.error({ err, code: 'GW_ERR_STORE_FULL' }, 'alert not stored')
     }
     // `durable` never rejects by contract; the second handler is there so a broken sink cannot
-    // turn into an unhandled rejection.
+    // turn into an unhandled rejection. Only an alert a store error lost is `not_durable`: one
+    // refused as invalid or by the store's whenFull policy is counted where it was dropped, but a
+    // lost doorbell press still deserves an error line.
     const tracked = durable.then(
       (outcome) => {
-        if (outcome.error || outcome.accepted < 1) notDurable(outcome.error, outcome.dropped)
+        if (outcome.lost > 0) notDurable(outcome.error)
+        else if (outcome.accepted < 1) this.log.error({ dropped: outcome.dropped }, 'alert not stored: refused by the store (full) or as invalid (counted there)')
       },
       (err) => notDurable(err),
     )
