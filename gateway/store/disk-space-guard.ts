@@ -39,6 +39,10 @@
  *   wait forever).
  * - A statfs that fails (unsupported filesystem) disables the guard with one warning: an unknown
  *   amount of free space is never a reason to refuse data.
+ * - The store's emergency reserve file (reserve-file.ts) lies beside the store's directory, so it
+ *   is not counted as the store's bytes (LevelDB never rewrites it); it is not free space either:
+ *   the guard's levels are about the space left beside it. When LevelDB runs out of disk anyway,
+ *   write-recovery.ts deletes it; the store makes it again once it has room for it above the reserve.
  */
 import { readdir, stat, statfs as statfsAsync } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -166,6 +170,19 @@ export class DiskSpaceGuard {
    */
   writeBufferBytes(): number {
     return levelDbWriteBufferBytes(this.disabled ? Infinity : this.filesystemBytes)
+  }
+
+  /** The filesystem's size in bytes, or undefined while unknown (before start(), or statfs does not work). */
+  get filesystemSize(): number | undefined {
+    return this.disabled || !Number.isFinite(this.filesystemBytes) ? undefined : this.filesystemBytes
+  }
+
+  /**
+   * The store wrote a file that is not LevelDB's (its emergency reserve, reserve-file.ts): it takes
+   * free space until the next sample, but is not data a compaction rewrites (no `levelDbNeed`).
+   */
+  noteOtherFileWritten(bytes: number): void {
+    this.sampledFree -= bytes
   }
 
   /** For good (store close): no timer runs after this. */

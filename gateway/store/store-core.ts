@@ -8,6 +8,10 @@
  *   `locked`, reads via `reading`. Only WriteRecovery takes it exclusively, to reopen the handle.
  * - A write that fails for lack of disk space puts the store in "broken" mode (write-recovery.ts):
  *   writes fail fast with GW_ERR_STORE_FULL until LevelDB was reopened.
+ * - The emergency disk reserve (reserve-file.ts, `<dir>.reserve`) is made after open and again
+ *   after it was used, in the background, only while the free-space guard has room for it twice
+ *   over (so making it never makes the store full by itself). Only WriteRecovery deletes it, and
+ *   open() when LevelDB cannot open for lack of space (a restart on a full disk).
  */
 import { GatewayError } from '../core/errors.js'
 import { silentLogger, type Logger } from '../core/observability.js'
@@ -24,7 +28,8 @@ import { requestRepair, type SalvageReport } from './salvage.js'
 import { Notifier, SerialLock } from './serial-lock.js'
 import { StoreClock } from './store-clock.js'
 import { openStoreContext } from './store-open.js'
-import { existingAncestor, isDamage } from './store-util.js'
+import { ReserveFile, reserveFileBytes, reserveFilePath } from './reserve-file.js'
+import { causedByOutOfSpace, existingAncestor, isDamage } from './store-util.js'
 import { WriteRecovery } from './write-recovery.js'
 
 /** Entries expired per class per locked step, so expiry never holds the lock for long. */
@@ -78,6 +83,8 @@ export abstract class StoreCore {
   protected readonly gate = new DbGate()
   protected readonly disk: DiskSpaceGuard
   protected recovery: WriteRecovery | undefined
+  protected reserve: ReserveFile | undefined
+  private reserving = false
   protected state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new'
   protected ctx: StoreContext | undefined
   protected writer: LogWriter | undefined
@@ -135,13 +142,23 @@ export abstract class StoreCore {
           if (!this.report.repaired && !this.report.movedAside) this.noteDamage(new Error(`LevelDB lost ${count} entries (offsets missing from the log)`))
         },
       }
-      const opened = await openStoreContext(config, deps)
+      const bytes = reserveFileBytes(this.disk.filesystemSize)
+      const reserve = (this.reserve = new ReserveFile(reserveFilePath(this.opts.dir), bytes, this.log))
+      await reserve.load()
+      const opened = await openStoreContext(config, deps).catch(async (err: unknown) => {
+        // Restarted on a disk the store itself filled: LevelDB needs room to open at all.
+        if (!causedByOutOfSpace(err) || !reserve.present) throw err
+        const freedBytes = await reserve.release()
+        this.log.error({ code: 'GW_ERR_STORE_FULL', err, path: reserve.path, freedBytes },
+          'store: LevelDB could not open for lack of disk space; deleted the emergency disk reserve and opening again (it is made again once there is room)')
+        return openStoreContext(config, deps)
+      })
       this.ctx = opened.ctx
       this.writer = opened.writer
       this.report = opened.report
       await this.disk.start() // again: opening (a salvage copy, say) may have written a lot
       this.recovery = new WriteRecovery({
-        db: opened.ctx.db, gate: this.gate, disk: this.disk, log: this.log, retryMs: this.opts.diskCheckIntervalMs,
+        db: opened.ctx.db, gate: this.gate, disk: this.disk, log: this.log, retryMs: this.opts.diskCheckIntervalMs, reserve,
         onReopened: async () => {
           await this.locked((w) => w.rewriteCursors())
           this.space.notify()
@@ -154,6 +171,7 @@ export abstract class StoreCore {
     this.state = 'open'
     this.timer = setInterval(() => this.inBackground(), this.opts.expiryIntervalMs ?? 5_000)
     this.timer.unref()
+    this.maintainReserve()
   }
 
   /** Waits for in-flight operations, wakes blocked appends (they reject GW_ERR_STORE_CLOSED), closes the DB. Idempotent. */
@@ -199,6 +217,7 @@ export abstract class StoreCore {
    * leftovers hold disk space meanwhile). Last, so a clear that keeps failing delays nothing else.
    */
   private inBackground(): void {
+    this.maintainReserve()
     if (this.state !== 'open' || this.expiring) return
     this.expiring = true
     this.expireNow()
@@ -208,6 +227,25 @@ export abstract class StoreCore {
         if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store background work failed (expiry, store time save or clearing acked entries); retried on the next tick')
       })
       .finally(() => (this.expiring = false))
+  }
+
+  /**
+   * Makes the emergency reserve when it is missing and the guard has room for it twice over; in
+   * the background (tracked: close() stops it between chunks and waits).
+   */
+  private maintainReserve(): void {
+    const reserve = this.reserve
+    if (!reserve || reserve.present || reserve.bytes === 0 || this.reserving || this.state !== 'open') return
+    this.reserving = true
+    const making = (async () => {
+      const room = await this.disk.room()
+      if (room.level !== 'room' || room.headroomBytes < 2 * reserve.bytes) return
+      if (await reserve.create(() => this.state !== 'open')) {
+        this.disk.noteOtherFileWritten(reserve.bytes)
+        this.log.info({ path: reserve.path, bytes: reserve.bytes }, 'store: emergency disk reserve in place')
+      }
+    })().finally(() => (this.reserving = false))
+    this.track(making).catch((err: unknown) => this.log.warn({ err }, 'store could not make its emergency disk reserve'))
   }
 
   /**

@@ -88,3 +88,13 @@ export function toStoreError(err: unknown, dir: string): Error {
   const detail = levelCode(err) === 'LEVEL_LOCKED' ? ' (another process holds its LOCK)' : ''
   return new GatewayError('GW_ERR_STORE_CLOSED', `store at ${dir} could not be opened${detail}`, { cause: err })
 }
+
+/** True when `err` or any error in its `cause` chain says the disk (or quota) is full (e.g. "Database failed to open" caused by ENOSPC). */
+export function causedByOutOfSpace(err: unknown): boolean {
+  let at: unknown = err
+  for (let depth = 0; depth < 5 && at !== undefined && at !== null; depth++) {
+    if (isOutOfSpace(at)) return true
+    at = (at as { cause?: unknown }).cause
+  }
+  return false
+}
