@@ -50,6 +50,32 @@ describe('emergency disk reserve', () => {
     expect(reserveFilePath('/data/queue')).toBe('/data/queue.reserve')
   })
 
+  it('a restart on a disk full to the last block opens: the store deletes its reserve when LevelDB cannot open for lack of space', async (ctx) => {
+    const mountDir = mkdtempSync(join(tmpdir(), 'gw-reserve-'))
+    dirs.push(mountDir)
+    const mounted = mountTmpfs(mountDir, '4m')
+    if (!mounted.mounted) return ctx.skip()
+    mounts.push(mountDir)
+    const dir = join(mountDir, 'queue')
+    const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0 })
+    stores.push(first)
+    await first.open()
+    await first.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
+    await until('the reserve is made', () => existsSync(reserveFilePath(dir)))
+    await first.close()
+    const { bavail, bsize } = await statfs(mountDir)
+    writeFileSync(join(mountDir, 'filler'), Buffer.alloc(bavail * bsize)) // stays: nobody frees space
+    const errors: string[] = []
+    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0, log: errorLog(errors) })
+    stores.push(again)
+    await again.open() // LevelDB writes a new log, manifest and info log at open: without room it fails
+    expect(errors.filter((m) => m.includes('emergency disk reserve'))).toHaveLength(1)
+    const entries = await readAll(again, 'u1')
+    expect(ids(entries)).toEqual(ids(makeEvents(0, 100)))
+    await again.ack('u1', entries)
+    expect(await readAll(again, 'u1')).toEqual([])
+  })
+
   it('when the disk is full and nothing frees space, the store deletes its reserve, reopens, takes acks and appends again; nothing stored is lost', async (ctx) => {
     const mountDir = mkdtempSync(join(tmpdir(), 'gw-reserve-'))
     dirs.push(mountDir)
