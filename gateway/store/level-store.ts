@@ -48,10 +48,16 @@
  *
  * Disk space (disk-space-guard.ts, write-recovery.ts)
  * - Free space on the filesystem is a second limit besides maxBytes: below `minFreeBytes` the store
- *   counts as full and whenFull applies; below 3/4 of it nothing new is stored. So LevelDB never
- *   meets ENOSPC through the store's own writes, and acks (deletes) always have room.
+ *   counts as full and whenFull applies; below 3/4 of it nothing new is stored. So LevelDB does
+ *   not meet ENOSPC through the store's own writes, and acks (deletes) have room, as long as the
+ *   guard's estimate holds (it is an estimate: the next two points are for when it did not).
  * - A write that fails for lack of space anyway (LevelDB then fails every later write) makes the
  *   store refuse writes until it has reopened LevelDB, once there is space again.
+ * - Emergency reserve (reserve-file.ts): a file of min(8 MiB, fs/32) real bytes beside the store
+ *   (`<dir>.reserve`). When no space comes back after such a failure, or LevelDB cannot open for
+ *   lack of space (also at a restart), the store deletes it (logged at error level) so LevelDB can
+ *   reopen and acks can free the rest, and makes it again once there is room. It buys LevelDB's
+ *   open and a few writes, not a compaction of the whole store: see write-recovery.ts.
  *
  * Damage (salvage.ts, child-salvage.ts, entry-scanner.ts, reader.ts)
  * - open() on a DB that LevelDB cannot open or that does not load: LevelDB repair, in a child
