@@ -240,8 +240,10 @@ export abstract class StoreCore {
     const making = (async () => {
       const room = await this.disk.room()
       if (room.level !== 'room' || room.headroomBytes < 2 * reserve.bytes) return
+      // Charged before it is written, so the guard's estimate errs towards fuller meanwhile (its
+      // next sample corrects it if the file could not be made).
+      this.disk.noteOtherFileWritten(reserve.bytes)
       if (await reserve.create(() => this.state !== 'open')) {
-        this.disk.noteOtherFileWritten(reserve.bytes)
         this.log.info({ path: reserve.path, bytes: reserve.bytes }, 'store: emergency disk reserve in place')
       }
     })().finally(() => (this.reserving = false))
