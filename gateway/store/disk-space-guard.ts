@@ -185,6 +185,11 @@ export class DiskSpaceGuard {
     this.sampledFree -= bytes
   }
 
+  /** The store deleted such a file: its bytes are free now, not only from the next sample on (a sample taken while the disk was full would refuse everything until then). */
+  noteOtherFileDeleted(bytes: number): void {
+    this.sampledFree += bytes
+  }
+
   /** For good (store close): no timer runs after this. */
   stop(): void {
     this.stopped = true
@@ -210,6 +215,15 @@ export class DiskSpaceGuard {
     const level = this.levelOf(free)
     this.report(level, free)
     return { level, headroomBytes: level === 'room' ? this.headroom(free) : 0, writableBytes: this.writable(free) }
+  }
+
+  /**
+   * The level from a fresh sample, not the estimate: for rare decisions that must not rest on a
+   * stale one (making the emergency reserve right after LevelDB ran out of disk).
+   */
+  async roomNow(): Promise<DiskRoom> {
+    if (!this.disabled) await this.sample()
+    return this.room()
   }
 
   /** The store wrote about this many bytes (counted against the estimate until the next sample). */

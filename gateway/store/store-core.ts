@@ -9,8 +9,9 @@
  * - A write that fails for lack of disk space puts the store in "broken" mode (write-recovery.ts):
  *   writes fail fast with GW_ERR_STORE_FULL until LevelDB was reopened.
  * - The emergency disk reserve (reserve-file.ts, `<dir>.reserve`) is made after open and again
- *   after it was used, in the background, only while the free-space guard has room for it twice
- *   over (so making it never makes the store full by itself). Only WriteRecovery deletes it, and
+ *   after it was used, in the background, only while a fresh free-space sample has room for it
+ *   twice over (so making it never makes the store full by itself, nor takes the space LevelDB
+ *   just got back from it on a stale estimate). Only WriteRecovery deletes it, and
  *   open() when LevelDB cannot open for lack of space (a restart on a full disk).
  */
 import { GatewayError } from '../core/errors.js'
@@ -149,6 +150,7 @@ export abstract class StoreCore {
         // Restarted on a disk the store itself filled: LevelDB needs room to open at all.
         if (!causedByOutOfSpace(err) || !reserve.present) throw err
         const freedBytes = await reserve.release()
+        this.disk.noteOtherFileDeleted(freedBytes)
         this.log.error({ code: 'GW_ERR_STORE_FULL', err, path: reserve.path, freedBytes },
           'store: LevelDB could not open for lack of disk space; deleted the emergency disk reserve and opening again (it is made again once there is room)')
         return openStoreContext(config, deps)
@@ -238,7 +240,7 @@ export abstract class StoreCore {
     if (!reserve || reserve.present || reserve.bytes === 0 || this.reserving || this.state !== 'open') return
     this.reserving = true
     const making = (async () => {
-      const room = await this.disk.room()
+      const room = await this.disk.roomNow()
       if (room.level !== 'room' || room.headroomBytes < 2 * reserve.bytes) return
       // Charged before it is written, so the guard's estimate errs towards fuller meanwhile (its
       // next sample corrects it if the file could not be made).

@@ -149,6 +149,7 @@ export class WriteRecovery {
       return 0
     })
     if (freed > 0) {
+      this.deps.disk.noteOtherFileDeleted(freed)
       this.deps.log.error({ code: 'GW_ERR_STORE_FULL', path: reserve.path, freedBytes: freed, why },
         'store: the disk is full and nothing freed space (LevelDB cannot write or reopen); deleted the emergency disk reserve so the store can reopen and free space by acks (and whenFull); it is made again once there is room')
     }
