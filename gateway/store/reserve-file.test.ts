@@ -85,9 +85,11 @@ describe('emergency disk reserve', () => {
     const dir = join(mountDir, 'queue')
     const reserve = reserveFilePath(dir)
     const errors: string[] = []
-    // minFreeBytes 0: no guard, so LevelDB itself meets ENOSPC (what a too optimistic guard, a
-    // compaction bigger than its estimate or other files lead to).
-    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0, diskCheckIntervalMs: 50, expiryIntervalMs: 50, log: errorLog(errors) })
+    // No reserve for the guard (minFreeBytes 0) and no fresh sample while the test runs: its
+    // estimate is the sample taken at open, so it never refuses and LevelDB itself meets ENOSPC
+    // (what a too optimistic guard, a compaction bigger than its estimate or other files lead to).
+    // reject_new: nothing is ever evicted, so every entry stored must come back.
+    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], whenFull: 'reject_new', minFreeBytes: 0, diskCheckIntervalMs: 60_000, expiryIntervalMs: 50, log: errorLog(errors) })
     stores.push(store)
     await store.open()
     await until('the reserve is made', () => existsSync(reserve))
@@ -102,9 +104,10 @@ describe('emergency disk reserve', () => {
     let failures = 0
     for (let i = 0; i < 200 && failures === 0; i++) {
       try {
-        await store.append({ events: makeEvents(next, 50), counters: new Map([['src', next + 50]]) })
+        expect(await store.append({ events: makeEvents(next, 50), counters: new Map([['src', next + 50]]) })).toEqual({ accepted: 50, rejected: 0, evicted: 0 })
         next += 50
-      } catch {
+      } catch (err) {
+        expect(err).toMatchObject({ message: expect.stringMatching(/No space left/) })
         failures++
       }
     }
@@ -129,7 +132,7 @@ describe('emergency disk reserve', () => {
     expect(acked).toBe(storedBefore) // everything stored was still there, in order (checked below)
     // Used once (logged at error level); it may be back already if the acks' deletes were compacted.
     expect(errors.filter((m) => m.includes('emergency disk reserve'))).toHaveLength(1)
-    await store.append({ events: makeEvents(next, 10), counters: new Map([['src', next + 10]]) })
+    expect(await store.append({ events: makeEvents(next, 10), counters: new Map([['src', next + 10]]) })).toEqual({ accepted: 10, rejected: 0, evicted: 0 })
     expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(next, 10)))
 
     // Once space is back (here: the filler goes) the store makes its reserve again.
