@@ -232,7 +232,7 @@ export abstract class StoreCore {
   }
 
   /**
-   * Makes the emergency reserve when it is missing and the guard has room for it twice over; in
+   * Makes the emergency reserve when it is missing and a fresh sample has room for it twice over; in
    * the background (tracked: close() stops it between chunks and waits).
    */
   private maintainReserve(): void {
