@@ -15,6 +15,8 @@ import { LevelStore } from './level-store.js'
 import { reserveFileBytes, reserveFilePath } from './reserve-file.js'
 
 const MiB = 1024 * 1024
+/** The reserve these tests give the store on their 4 MiB tmpfs (1/32 of it; by default it would have none). */
+const RESERVE = 128 * 1024
 const stores: LevelStore[] = []
 const mounts: string[] = []
 const dirs: string[] = []
@@ -43,9 +45,9 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 
 describe('emergency disk reserve', () => {
   it('is min(8 MiB, 1/32 of the filesystem) in whole blocks, none when the size is unknown', () => {
-    expect(reserveFileBytes(4 * MiB)).toBe(128 * 1024)
+    expect(reserveFileBytes(4 * MiB)).toBe(0) // too small: the reserve would eat the guard's margin
+    expect(reserveFileBytes(64 * MiB)).toBe(2 * MiB)
     expect(reserveFileBytes(1024 * MiB)).toBe(8 * MiB)
-    expect(reserveFileBytes(100_000)).toBe(0) // 3,125 bytes: less than a block
     expect(reserveFileBytes(undefined)).toBe(0)
     expect(reserveFilePath('/data/queue')).toBe('/data/queue.reserve')
   })
@@ -57,7 +59,7 @@ describe('emergency disk reserve', () => {
     if (!mounted.mounted) return ctx.skip()
     mounts.push(mountDir)
     const dir = join(mountDir, 'queue')
-    const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0 })
+    const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0 })
     stores.push(first)
     await first.open()
     await first.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
@@ -66,7 +68,7 @@ describe('emergency disk reserve', () => {
     const { bavail, bsize } = await statfs(mountDir)
     writeFileSync(join(mountDir, 'filler'), Buffer.alloc(bavail * bsize)) // stays: nobody frees space
     const errors: string[] = []
-    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0, log: errorLog(errors) })
+    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0, log: errorLog(errors) })
     stores.push(again)
     await again.open() // LevelDB writes a new log, manifest and info log at open: without room it fails
     expect(errors.filter((m) => m.includes('emergency disk reserve'))).toHaveLength(1)
@@ -89,11 +91,11 @@ describe('emergency disk reserve', () => {
     // estimate is the sample taken at open, so it never refuses and LevelDB itself meets ENOSPC
     // (what a too optimistic guard, a compaction bigger than its estimate or other files lead to).
     // reject_new: nothing is ever evicted, so every entry stored must come back.
-    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], whenFull: 'reject_new', minFreeBytes: 0, diskCheckIntervalMs: 60_000, expiryIntervalMs: 50, log: errorLog(errors) })
+    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], whenFull: 'reject_new', emergencyReserveBytes: RESERVE, minFreeBytes: 0, diskCheckIntervalMs: 60_000, expiryIntervalMs: 50, log: errorLog(errors) })
     stores.push(store)
     await store.open()
     await until('the reserve is made', () => existsSync(reserve))
-    expect(statSync(reserve).size).toBe(128 * 1024) // 1/32 of the 4 MiB filesystem
+    expect(statSync(reserve).size).toBe(RESERVE)
     await store.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
 
     // The disk fills to the last block, and nothing will ever free any of it (the filler stays
@@ -139,7 +141,7 @@ describe('emergency disk reserve', () => {
     rmSync(join(mountDir, 'filler'))
     await until('the reserve is made again', () => existsSync(reserve))
     await store.close()
-    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], minFreeBytes: 0 })
+    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0 })
     stores.push(again)
     await again.open()
     expect(ids(await readAll(again, 'u1'))).toEqual(ids(makeEvents(next, 10)))

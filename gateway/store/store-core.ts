@@ -67,6 +67,11 @@ export interface LevelStoreOptions {
   statfs?: StatFs
   /** Free-space sample period, and the retry period of a reopen after a failed write. @default 1000 */
   diskCheckIntervalMs?: number
+  /**
+   * Size of the emergency disk reserve beside the store (reserve-file.ts); 0: none.
+   * @default min(8 MiB, 1/32 of the filesystem); none on a filesystem under 64 MiB
+   */
+  emergencyReserveBytes?: number
 }
 
 /** Lifecycle and shared machinery of LevelStore; not used on its own. */
@@ -143,7 +148,7 @@ export abstract class StoreCore {
           if (!this.report.repaired && !this.report.movedAside) this.noteDamage(new Error(`LevelDB lost ${count} entries (offsets missing from the log)`))
         },
       }
-      const bytes = reserveFileBytes(this.disk.filesystemSize)
+      const bytes = this.opts.emergencyReserveBytes ?? reserveFileBytes(this.disk.filesystemSize)
       const reserve = (this.reserve = new ReserveFile(reserveFilePath(this.opts.dir), bytes, this.log))
       await reserve.load()
       const opened = await openStoreContext(config, deps).catch(async (err: unknown) => {
