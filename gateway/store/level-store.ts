@@ -53,9 +53,8 @@
  *   guard's estimate holds (it is an estimate: the next two points are for when it did not).
  * - A write that fails for lack of space anyway (LevelDB then fails every later write) makes the
  *   store refuse writes until it has reopened LevelDB, once there is space again.
- * - Emergency reserve (reserve-file.ts): a file of min(8 MiB, fs/32) real bytes (none on a filesystem
- *   under 64 MiB) beside the store
- *   (`<dir>.reserve`). When no space comes back after such a failure, or LevelDB cannot open for
+ * - Emergency reserve (reserve-file.ts): a file of min(8 MiB, fs/32) real bytes beside the store
+ *   (`<dir>.reserve`; none on a filesystem under 64 MiB). When no space comes back after such a failure, or LevelDB cannot open for
  *   lack of space (also at a restart), the store deletes it (logged at error level) so LevelDB can
  *   reopen and acks can free the rest, and makes it again once there is room. It buys LevelDB's
  *   open and a few writes, not a compaction of the whole store: see write-recovery.ts.
