@@ -12,10 +12,9 @@
  *   file: it is not free space, so the store's capacity is what is left beside it.
  * - Size `reserveFileBytes`: min(8 MiB, 1/32 of the filesystem), 0 (no reserve) when the
  *   filesystem's size is unknown (statfs does not work there) or under 64 MiB. On a filesystem
- *   that small the reserve's share comes out of the margin the free-space guard keeps for
- *   LevelDB's compactions: the chaos CI case (8,000 readings/s into a 4 MiB tmpfs) met ENOSPC in
- *   1 of 6 loaded runs with a 128 KiB reserve, against 0 of 20 without. The store's
- *   `emergencyReserveBytes` option sets the size explicitly (0: none).
+ *   that small, running out of disk is most likely the store's own whole-store compaction, which
+ *   a reserve of 1/32 cannot carry (write-recovery.ts), while that 1/32 is taken from the store's
+ *   room for good. The store's `emergencyReserveBytes` option sets the size explicitly (0: none).
  * - Really allocated: random bytes (a filesystem that compresses or deduplicates cannot store
  *   them in less), fsynced, in a `.tmp` file renamed to its name only when complete; so a crash
  *   or ENOSPC while creating it never leaves a short file taken for a whole reserve. A leftover
