@@ -108,7 +108,7 @@ export class WriteRecovery {
     let reserveUsed = level === 'critical' && (await this.useReserve('no free space came back'))
     // One attempt per turn of the gate: holding it between attempts would stall every caller
     // (and a graceful shutdown waiting for them). Between failed attempts the handle is closed:
-    // writes fail fast (still broken), reads find nothing.
+    // writes fail fast (still broken), reads fail with "Database is not open" (the forwarder backs off and retries).
     let attempts = 0
     for (;;) {
       attempts++

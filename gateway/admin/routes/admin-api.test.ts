@@ -32,8 +32,8 @@ class FakeStore {
       perUplink: { up: { depth: 2, bytes: 200, oldestAgeMs: 5 }, other: { depth: 0, bytes: 0, oldestAgeMs: 0 } },
       drops: { store_full_oldest: 1, store_full_rejected: 0, expired: 0, dead_letter: 1, corrupt_entry: 0 },
       deadLetters: this.letters.length,
-      leftoverClears: { ranges: 0, entries: 0 },
-      blockedAppends: 0,
+      leftoverClears: { ranges: 1, entries: 40 },
+      blockedAppends: 3,
     }
   }
   async peek(uplink: string, limit = 100): Promise<Entry[]> {
@@ -130,6 +130,7 @@ describe('admin API routes', () => {
         { id: 'up', connected: true, queue: { depth: 2, bytes: 200 } },
         { id: 'other', connected: false, detail: 'refused', queue: { depth: 0 } },
       ],
+      store: { entries: 2, bytes: 200, deadLetters: 1, leftoverClearEntries: 40, blockedAppends: 3 },
       drops: { store_full_oldest: 3, store_full_rejected: 0, expired: 0, dead_letter: 1, store_error: 2 },
       devices: { tracked: 1, max: 1000, evicted: 0 },
     })

@@ -15,7 +15,11 @@ export interface StatusResponse {
   pipeline: { running: boolean; heartbeatAgeMs?: number; ingestPending: number }
   sources: Array<{ id: string; type: string; state: SourceState; detail?: string }>
   uplinks: Array<{ id: string; connected: boolean; disconnectedForMs: number; detail?: string; queue: QueueStats }>
-  store: { entries: number; bytes: number; maxBytes: number; oldestAgeMs: number; deadLetters: number }
+  /**
+   * `leftoverClearEntries`: acked entries still on disk because deleting them failed (retried);
+   * `blockedAppends`: appends waiting for room (whenFull=block), their sources held back.
+   */
+  store: { entries: number; bytes: number; maxBytes: number; oldestAgeMs: number; deadLetters: number; leftoverClearEntries: number; blockedAppends: number }
   rates: Rates
   totals: { ingested: number; forwarded: number; rejected: number; sendRetries: number }
   /** Dropped events by reason since start (store-wide reasons always present, 0 when none). */

@@ -29,7 +29,10 @@ export function buildStatus(i: StatusInputs): StatusResponse {
     pipeline: { running: health.components.pipeline.running, heartbeatAgeMs: health.components.pipeline.heartbeatAgeMs, ingestPending: i.ingestPending },
     sources: health.components.sources,
     uplinks: health.components.uplinks.map((u) => ({ ...u, queue: stats.perUplink[u.id] ?? empty })),
-    store: { entries: stats.entries, bytes: stats.bytes, maxBytes: stats.maxBytes, oldestAgeMs: stats.oldestAgeMs, deadLetters: stats.deadLetters },
+    store: {
+      entries: stats.entries, bytes: stats.bytes, maxBytes: stats.maxBytes, oldestAgeMs: stats.oldestAgeMs, deadLetters: stats.deadLetters,
+      leftoverClearEntries: stats.leftoverClears.entries, blockedAppends: stats.blockedAppends,
+    },
     rates: i.rates,
     totals: { ingested: snapshot.ingested, forwarded: snapshot.forwarded, rejected: snapshot.rejected, sendRetries: snapshot.sendRetries },
     drops: mergeDrops(stats.drops, snapshot.dropped),

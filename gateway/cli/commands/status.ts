@@ -63,7 +63,9 @@ export function formatStatus(s: StatusResponse, base: string): string {
   out.push(
     `STORE    ${plural(s.store.entries, 'entry', 'entries')}, ${fmtBytes(s.store.bytes)} of ${fmtBytes(s.store.maxBytes)}` +
       `${s.store.oldestAgeMs > 0 ? `, oldest ${fmtAge(s.store.oldestAgeMs)}` : ''}; ${plural(s.store.deadLetters, 'dead letter')}` +
-      `${s.pipeline.ingestPending > 0 ? `; ${fmtInt(s.pipeline.ingestPending)} readings in memory` : ''}`,
+      `${s.pipeline.ingestPending > 0 ? `; ${fmtInt(s.pipeline.ingestPending)} readings in memory` : ''}` +
+      `${s.store.blockedAppends > 0 ? `; ${plural(s.store.blockedAppends, 'append')} waiting for room` : ''}` +
+      `${s.store.leftoverClearEntries > 0 ? `; ${fmtInt(s.store.leftoverClearEntries)} acked entries not yet deleted (deletes failing)` : ''}`,
   )
   out.push(`DEVICES  ${fmtInt(s.devices.tracked)} seen${s.devices.evicted > 0 ? ` (${fmtInt(s.devices.evicted)} forgotten, max ${fmtInt(s.devices.max)})` : ''}`)
   return `${out.join('\n')}\n`
