@@ -11,7 +11,8 @@ import { ids, makeEvents, readAll } from '../../test/contract/store-contract-sup
 import { mountTmpfs, unmountTmpfs } from '../../test/support/chaos-tmpfs.js'
 import { silentLogger } from '../core/observability.js'
 import type { WhenFull } from '../core/types.js'
-import { DiskSpaceGuard, levelDbWriteBufferBytes, type FsSpace } from './disk-space-guard.js'
+import { DiskSpaceGuard, type FsSpace } from './disk-space-guard.js'
+import { levelDbWriteBufferBytes } from './leveldb-footprint.js'
 import { LevelStore } from './level-store.js'
 
 const MiB = 1024 * 1024

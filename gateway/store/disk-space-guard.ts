@@ -44,9 +44,9 @@
  *   the guard's levels are about the space left beside it. When LevelDB runs out of disk anyway,
  *   write-recovery.ts deletes it; the store makes it again once it has room for it above the reserve.
  */
-import { readdir, stat, statfs as statfsAsync } from 'node:fs/promises'
-import { join } from 'node:path'
+import { statfs as statfsAsync } from 'node:fs/promises'
 import type { Logger } from '../core/observability.js'
+import { MAX_COMPACTION_BYTES, directoryBytes, levelDbWriteBufferBytes } from './leveldb-footprint.js'
 
 export type DiskLevel = 'room' | 'full' | 'critical'
 
@@ -86,22 +86,6 @@ export interface DiskSpaceOptions {
 export const DEFAULT_MAX_RESERVE_BYTES = 64 * 1024 * 1024
 /** ...and on a small filesystem half of it: a compaction may rewrite all the data before deleting the old tables. */
 const DEFAULT_RESERVE_FRACTION = 0.5
-
-/** LevelDB's write buffer on a filesystem with room: what the store always opened with. */
-export const MAX_WRITE_BUFFER_BYTES = 2 * 1024 * 1024
-/** LevelDB's limit on one compaction's inputs: 25 times its 2 MiB table size (expanded_compaction_byte_size_limit). */
-const MAX_COMPACTION_BYTES = 25 * 2 * 1024 * 1024
-const MIN_WRITE_BUFFER_BYTES = 64 * 1024
-const WRITE_BUFFER_FS_DIVISOR = 32
-
-/**
- * The write buffer (memtable) LevelDB may fill before it writes it out as a table: at most
- * 1/32 of the filesystem, so the log of a full memtable plus the table it is flushed to plus a
- * compaction of such tables stay a small part of a small filesystem's reserve.
- */
-export function levelDbWriteBufferBytes(filesystemBytes: number): number {
-  return Math.max(MIN_WRITE_BUFFER_BYTES, Math.min(MAX_WRITE_BUFFER_BYTES, Math.floor(filesystemBytes / WRITE_BUFFER_FS_DIVISOR)))
-}
 
 export interface DiskRoom {
   level: DiskLevel
@@ -387,18 +371,5 @@ const RECLAIM_RETRY_TICKS = 10
 
 /** Below this fraction of the reserve nothing new is stored; the rest is LevelDB's own. */
 const CRITICAL_FRACTION = 0.75
-
-/** Sum of the sizes of the files in `dir` (LevelDB keeps no subdirectories); 0 when it does not exist. */
-async function directoryBytes(dir: string): Promise<number> {
-  let names: string[]
-  try {
-    names = await readdir(dir)
-  } catch {
-    return 0
-  }
-  // A file deleted meanwhile (a compaction finished) counts 0: it no longer takes space.
-  const sizes = await Promise.all(names.map((name) => stat(join(dir, name)).then((st) => st.size, () => 0)))
-  return sizes.reduce((a, b) => a + b, 0)
-}
 
 const LEVEL_RANK: Record<DiskLevel, number> = { room: 0, full: 1, critical: 2 }
