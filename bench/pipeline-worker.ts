@@ -12,6 +12,7 @@ import { silentLogger } from '../gateway/core/observability.js'
 import { Gateway } from '../gateway/runtime/gateway.js'
 import { sleep } from '../gateway/core/abort.js'
 import { ioDelta, peakRssMb, procIo } from './proc-stats.js'
+import { placeEmergencyReserve } from './emergency-reserve.js'
 import { SimulatorSource } from '../drivers/simulator/simulator-source.js'
 import { simulatorSourceSchema } from '../drivers/simulator/config.js'
 import type { ReadingSink, Source } from '../gateway/core/types.js'
@@ -49,6 +50,7 @@ class GatedSource implements Source {
 
 async function main(): Promise<void> {
   const [scenario, url, eventsArg, dataDir, ehThread = 'main', ehMode = 'structured'] = process.argv.slice(2)
+  placeEmergencyReserve(dataDir!) // before the I/O counters start: the store writes it once per device, not per run
   const events = Number(eventsArg)
   const devices = Math.min(DEVICES, events)
   const simulator = { type: 'simulator', id: 'sim', devices, intervalMs: 0, count: Math.ceil(events / devices) }

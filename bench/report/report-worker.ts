@@ -20,6 +20,7 @@ import { Gateway } from '../../gateway/runtime/gateway.js'
 import { sleep } from '../../gateway/core/abort.js'
 import { ioDelta, peakRssMb, procIo, rssMb, type ProcIo } from '../proc-stats.js'
 import { makeBenchEvents } from '../bench-events.js'
+import { placeEmergencyReserve } from '../emergency-reserve.js'
 import { plainPublisherYardstick } from '../mqtt-yardstick.js'
 
 /** The bench's MQTT uplink (pipeline-worker.ts throughput), with a short reconnect cap. */
@@ -39,6 +40,7 @@ function perEvent(io: ProcIo, events: number): { writeBytesPerEvent: number; net
 }
 
 function buildGateway(dataDir: string, source: object, uplink: object): { gateway: Gateway; metrics: GatewayMetrics } {
+  placeEmergencyReserve(dataDir) // the store writes it once per device, not per run: keep it out of the I/O figures
   const config = gatewayConfigSchema.parse({
     gateway: { id: 'bench', dataDir },
     store: { maxBytes: '2GiB', maxAge: '1d', whenFull: 'drop_oldest' },
