@@ -46,37 +46,25 @@ describe('a sink that never resolves push', () => {
     expect(t.logger.lines.find((l) => l.obj.reason === 'queue_full_alert')).toMatchObject({ level: 'error' })
   })
 
-  it('a commit the store cut short counts only the readings it does not hold as not_durable', async () => {
+  // The second push carries three queued readings; the store kept the first of them (a
+  // whenFull=block append aborted at stop commits a prefix). The rest were lost to the error, or
+  // one of them was refused at ingest (counted invalid_reading there, never not_durable).
+  it.each([
+    { lost: 2, what: 'a commit the store cut short counts only the readings it does not hold as not_durable' },
+    { lost: 1, what: 'a failed commit counts as not_durable only what the store error lost, not a reading ingest refused as invalid' },
+  ])('$what', async ({ lost }) => {
     const t = await startBleForTest({ maxQueued: 10 })
     t.sink.stall()
     t.binding.advertise(telemetry(0), { address: mac(0) })
     await t.sink.waitForPushes(1)
     for (let i = 1; i <= 3; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
-    // The second push carries the three queued readings; the store kept the first of them (a
-    // whenFull=block append aborted at stop commits a prefix) and failed the rest.
     t.sink.outcome = (readings) =>
-      readings.length === 3 ? { accepted: 1, dropped: 2, lost: 2, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
+      readings.length === 3 ? { accepted: 1, dropped: 2, lost, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
     const problem = t.logger.problem()
     t.sink.release()
     await problem
-    expect(t.rejected('not_durable')).toBe(2)
-    expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: 2 })
-  })
-
-  it('a failed commit counts as not_durable only what the store error lost, not a reading ingest refused as invalid', async () => {
-    const t = await startBleForTest({ maxQueued: 10 })
-    t.sink.stall()
-    t.binding.advertise(telemetry(0), { address: mac(0) })
-    await t.sink.waitForPushes(1)
-    for (let i = 1; i <= 3; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
-    // Of the three: one stored, one refused at ingest (counted invalid_reading there), one lost.
-    t.sink.outcome = (readings) =>
-      readings.length === 3 ? { accepted: 1, dropped: 2, lost: 1, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
-    const problem = t.logger.problem()
-    t.sink.release()
-    await problem
-    expect(t.rejected('not_durable')).toBe(1)
-    expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: 1 })
+    expect(t.rejected('not_durable')).toBe(lost)
+    expect(t.logger.lines.find((l) => l.msg === 'BLE readings not stored')?.obj).toMatchObject({ readings: lost })
   })
 
   it('memory stays bounded: 20 000 adverts from rotating random addresses', async () => {

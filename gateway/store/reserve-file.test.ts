@@ -27,6 +27,15 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
+/** A fresh 4 MiB tmpfs, unmounted after the test; undefined where tmpfs cannot be mounted (not root). */
+function smallFilesystem(): string | undefined {
+  const mountDir = mkdtempSync(join(tmpdir(), 'gw-reserve-'))
+  dirs.push(mountDir)
+  if (!mountTmpfs(mountDir, '4m').mounted) return undefined
+  mounts.push(mountDir)
+  return mountDir
+}
+
 /** Keeps the messages logged at error level (children share them). */
 function errorLog(messages: string[]): Logger {
   const noop = (): void => undefined
@@ -53,11 +62,8 @@ describe('emergency disk reserve', () => {
   })
 
   it('a restart on a disk full to the last block opens: the store deletes its reserve when LevelDB cannot open for lack of space', async (ctx) => {
-    const mountDir = mkdtempSync(join(tmpdir(), 'gw-reserve-'))
-    dirs.push(mountDir)
-    const mounted = mountTmpfs(mountDir, '4m')
-    if (!mounted.mounted) return ctx.skip()
-    mounts.push(mountDir)
+    const mountDir = smallFilesystem()
+    if (!mountDir) return ctx.skip()
     const dir = join(mountDir, 'queue')
     const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0 })
     stores.push(first)
@@ -79,11 +85,8 @@ describe('emergency disk reserve', () => {
   })
 
   it('when the disk is full and nothing frees space, the store deletes its reserve, reopens, takes acks and appends again; nothing stored is lost', async (ctx) => {
-    const mountDir = mkdtempSync(join(tmpdir(), 'gw-reserve-'))
-    dirs.push(mountDir)
-    const mounted = mountTmpfs(mountDir, '4m')
-    if (!mounted.mounted) return ctx.skip()
-    mounts.push(mountDir)
+    const mountDir = smallFilesystem()
+    if (!mountDir) return ctx.skip()
     const dir = join(mountDir, 'queue')
     const reserve = reserveFilePath(dir)
     const errors: string[] = []
