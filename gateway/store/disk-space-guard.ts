@@ -169,11 +169,6 @@ export class DiskSpaceGuard {
     this.sampledFree -= bytes
   }
 
-  /** The store deleted such a file: its bytes are free now, not only from the next sample on (a sample taken while the disk was full would refuse everything until then). */
-  noteOtherFileDeleted(bytes: number): void {
-    this.sampledFree += bytes
-  }
-
   /** For good (store close): no timer runs after this. */
   stop(): void {
     this.stopped = true

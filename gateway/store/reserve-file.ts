@@ -76,9 +76,11 @@ export class ReserveFile {
     try {
       const file = await open(tmp, 'w')
       try {
-        for (let written = 0; written < this.bytes; written += CHUNK_BYTES) {
-          if (stop()) break
-          await file.write(randomBytes(Math.min(CHUNK_BYTES, this.bytes - written)))
+        // write(2) may write less than asked on a nearly full disk: count what it wrote.
+        for (let written = 0; written < this.bytes && !stop(); ) {
+          const { bytesWritten } = await file.write(randomBytes(Math.min(CHUNK_BYTES, this.bytes - written)))
+          if (bytesWritten === 0) throw new Error('wrote 0 bytes (no space left)')
+          written += bytesWritten
         }
         if (!stop()) {
           await file.sync()

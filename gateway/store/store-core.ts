@@ -33,6 +33,9 @@ import { ReserveFile, reserveFileBytes, reserveFilePath } from './reserve-file.j
 import { causedByOutOfSpace, existingAncestor, isDamage } from './store-util.js'
 import { WriteRecovery } from './write-recovery.js'
 
+/** After a failed attempt to make the emergency reserve, the next one waits this long. */
+const RESERVE_RETRY_MS = 10 * 60_000
+
 /** Entries expired per class per locked step, so expiry never holds the lock for long. */
 const EXPIRY_PAGE = 5_000
 export const REQUEUE_CHUNK = 256
@@ -91,6 +94,8 @@ export abstract class StoreCore {
   protected recovery: WriteRecovery | undefined
   protected reserve: ReserveFile | undefined
   private reserving = false
+  /** No attempt to make the reserve before this (performance.now() ms): set after a failed one. */
+  private reserveRetryAtMs = 0
   protected state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new'
   protected ctx: StoreContext | undefined
   protected writer: LogWriter | undefined
@@ -155,7 +160,7 @@ export abstract class StoreCore {
         // Restarted on a disk the store itself filled: LevelDB needs room to open at all.
         if (!causedByOutOfSpace(err) || !reserve.present) throw err
         const freedBytes = await reserve.release()
-        this.disk.noteOtherFileDeleted(freedBytes)
+        await this.disk.roomNow() // a fresh sample, not the last one plus the freed bytes
         this.log.error({ code: 'GW_ERR_STORE_FULL', err, path: reserve.path, freedBytes },
           'store: LevelDB could not open for lack of disk space; deleted the emergency disk reserve and opening again (it is made again once there is room)')
         return openStoreContext(config, deps)
@@ -243,6 +248,10 @@ export abstract class StoreCore {
   private maintainReserve(): void {
     const reserve = this.reserve
     if (!reserve || reserve.present || reserve.bytes === 0 || this.reserving || this.state !== 'open') return
+    // Not while LevelDB is broken (that space is LevelDB's first), nor soon after a failed attempt:
+    // where statfs shows room that writes cannot use (a quota), retrying every tick would break
+    // the store again and again.
+    if (this.recovery?.broken || performance.now() < this.reserveRetryAtMs) return
     this.reserving = true
     const making = (async () => {
       const room = await this.disk.roomNow()
@@ -252,6 +261,8 @@ export abstract class StoreCore {
       this.disk.noteOtherFileWritten(reserve.bytes)
       if (await reserve.create(() => this.state !== 'open')) {
         this.log.info({ path: reserve.path, bytes: reserve.bytes }, 'store: emergency disk reserve in place')
+      } else if (this.state === 'open') {
+        this.reserveRetryAtMs = performance.now() + RESERVE_RETRY_MS
       }
     })().finally(() => (this.reserving = false))
     this.track(making).catch((err: unknown) => this.log.warn({ err }, 'store could not make its emergency disk reserve'))

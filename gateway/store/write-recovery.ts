@@ -17,8 +17,8 @@
  * - Only out-of-space errors count: damage has its own path (repair at the next open), and other
  *   environment errors (permissions, read-only) are not fixed by a reopen.
  * - One reopen loop at a time; `stop()` ends it (store close), leaving the handle to close().
- * - When no space comes back (the free-space guard still says critical after `reserveAfterMs`,
- *   or a reopen fails for lack of space), nobody else may ever free any: the store's own files can
+ * - When no space comes back (after `reserveAfterMs` the guard still says critical AND less is free
+ *   than the reserve would give back, or a reopen fails for lack of space), nobody else may ever free any: the store's own files can
  *   be what fills the disk. Then the emergency reserve file (reserve-file.ts) is deleted, once
  *   per recovery, logged at error level, and LevelDB reopened in the room it leaves; from then on
  *   the store frees space only by its counted paths (acks and the deletes they allow, whenFull,
@@ -37,6 +37,8 @@ import { causedByOutOfSpace, isOutOfSpace } from './store-util.js'
 /** What recovery needs of the emergency reserve file (reserve-file.ts). */
 export interface EmergencyReserve {
   readonly path: string
+  /** Its size: what deleting it gives back. */
+  readonly bytes: number
   readonly present: boolean
   /** Deletes it; resolves with the bytes freed (0: there was none). */
   release(): Promise<number>
@@ -66,6 +68,11 @@ export class WriteRecovery {
   private wakeStop: (() => void) | undefined
 
   constructor(private readonly deps: WriteRecoveryDeps) {}
+
+  /** Whether LevelDB refuses writes now (a recovery is under way). */
+  get broken(): boolean {
+    return this.cause !== undefined
+  }
 
   /** @throws GatewayError GW_ERR_STORE_FULL while LevelDB refuses writes (until reopened). */
   assertWritable(): void {
@@ -105,7 +112,10 @@ export class WriteRecovery {
       level = (await this.deps.disk.room()).level
     }
     if (this.stopped) return
-    let reserveUsed = level === 'critical' && (await this.useReserve('no free space came back'))
+    // Critical means less free than the guard's reserve, not an empty disk: delete the emergency
+    // reserve only when less is free than it would give back (a plain reopen handles the rest).
+    const nearlyEmpty = level === 'critical' && this.deps.disk.estimatedFreeBytes() < (this.deps.reserve?.bytes ?? 0)
+    let reserveUsed = nearlyEmpty && (await this.useReserve('no free space came back'))
     // One attempt per turn of the gate: holding it between attempts would stall every caller
     // (and a graceful shutdown waiting for them). Between failed attempts the handle is closed:
     // writes fail fast (still broken), reads fail with "Database is not open" (the forwarder backs off and retries).
@@ -149,7 +159,7 @@ export class WriteRecovery {
       return 0
     })
     if (freed > 0) {
-      this.deps.disk.noteOtherFileDeleted(freed)
+      await this.deps.disk.roomNow() // a fresh sample: adding `freed` to the last one could count it twice
       this.deps.log.error({ code: 'GW_ERR_STORE_FULL', path: reserve.path, freedBytes: freed, why },
         'store: the disk is full and nothing freed space (LevelDB cannot write or reopen); deleted the emergency disk reserve so the store can reopen and free space by acks (and whenFull); it is made again once there is room')
     }
