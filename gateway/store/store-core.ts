@@ -248,9 +248,9 @@ export abstract class StoreCore {
   private maintainReserve(): void {
     const reserve = this.reserve
     if (!reserve || reserve.present || reserve.bytes === 0 || this.reserving || this.state !== 'open') return
-    // Not while LevelDB is broken (that space is LevelDB's first), nor soon after a failed attempt:
-    // where statfs shows room that writes cannot use (a quota), retrying every tick would break
-    // the store again and again.
+    // Not while LevelDB is broken (that space is LevelDB's first), nor soon after a failed attempt
+    // (not a write and a warning at every tick). A quota that statfs does not show can still let
+    // a remade reserve break the store again: a known gap (no back-off after the reserve was used).
     if (this.recovery?.broken || performance.now() < this.reserveRetryAtMs) return
     this.reserving = true
     const making = (async () => {

@@ -18,8 +18,8 @@
  *   environment errors (permissions, read-only) are not fixed by a reopen.
  * - One reopen loop at a time; `stop()` ends it (store close), leaving the handle to close().
  * - When no space comes back (after `reserveAfterMs` the guard still says critical AND less is free
- *   than the reserve would give back, or a reopen fails for lack of space), nobody else may ever free any: the store's own files can
- *   be what fills the disk. Then the emergency reserve file (reserve-file.ts) is deleted, once
+ *   than the reserve would give back, or a reopen fails for lack of space), nobody else may ever
+ *   free any: the store's own files can be what fills the disk. Then the emergency reserve file (reserve-file.ts) is deleted, once
  *   per recovery, logged at error level, and LevelDB reopened in the room it leaves; from then on
  *   the store frees space only by its counted paths (acks and the deletes they allow, whenFull,
  *   expiry). The store makes the reserve again once it has room for it (store-core.ts).
