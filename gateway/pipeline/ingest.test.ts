@@ -59,12 +59,17 @@ describe('Ingest', () => {
     expect(await alert.durable).toMatchObject({ accepted: 1 })
     expect(ingest.pending).toBeGreaterThanOrEqual(4)
     // Free space: acking what is stored lets the blocked telemetry through.
+    const stopWaiting = new AbortController()
     for (;;) {
+      // Listen before reading: an append between the read and the wait must not be missed.
+      const appended = store.waitForAppend(stopWaiting.signal)
       const batch = await store.read('u', 100, 1e9)
       if (batch.length === 0 && telemetryAdmitted) break
       await store.ack('u', batch)
-      if (batch.length === 0) await new Promise((r) => setTimeout(r, 10))
+      // Nothing to ack yet: wait for the unblocked commit (an append), or for the telemetry's admission.
+      if (batch.length === 0) await Promise.race([appended, waiting])
     }
+    stopWaiting.abort()
     await waiting
     await ingest.stop()
   })

@@ -63,7 +63,8 @@ function describeQueueing(h: StoreHarness): void {
       const store = await h.start()
       let woke = false
       const waiting = store.waitForAppend(new AbortController().signal).then(() => (woke = true))
-      await new Promise((r) => setTimeout(r, 10))
+      // A full store round trip instead of a timer: a wake without an append would have run by now.
+      await store.read('u1', 1, Infinity)
       expect(woke).toBe(false)
       await store.append({ events: [makeEvent(1)], counters: noCounters() })
       await waiting
