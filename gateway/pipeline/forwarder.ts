@@ -8,6 +8,8 @@
  *   permanently are moved to the dead-letter area, never silently dropped.
  * - At most `limits.maxInFlight` batches are outstanding. Acks happen strictly in read order
  *   (head of line), so the persisted cursor never passes an unconfirmed entry.
+ * - No batch is launched once an outstanding one failed, even one read while it failed: it would
+ *   reach the peer ahead of the failed entries.
  * - On a retriable failure the forwarder lets every outstanding batch settle, acks the confirmed
  *   prefix, rewinds the store's read position to the ack cursor and resends from there, in order,
  *   after a full-jitter backoff. Entries after the failed batch that had been confirmed are sent
@@ -132,6 +134,14 @@ export class Forwarder {
         continue
       }
       const batch = await this.nextBatch(signal)
+      if (this.inFlight.length > 0) {
+        // A send may have failed while the store read: launching now would put later events on
+        // the wire ahead of the failed ones (the uplink's per-key order only covers sends still
+        // pending). The yield lets a rejection that settled in the same turn as the read mark its
+        // batch first; the unsent batch is simply read again after the rewind.
+        await new Promise((resolve) => setImmediate(resolve))
+        if (this.inFlight.some((f) => f.failed)) continue
+      }
       if (batch.length === 0) {
         if (this.inFlight.length > 0) {
           if (!(await this.settleHead())) await this.recover(signal)
