@@ -88,6 +88,11 @@ export interface EventHubsPeer {
   setAuthorized(ok: boolean): void
   /** `true`: leave hub deliveries unsettled (a hung service); they stay unsettled for good. */
   stallDeliveries(on: boolean): void
+  /**
+   * Like stallDeliveries, for the deliveries of one partition key only (one slow device's
+   * partition while the others flow); `undefined` ends it.
+   */
+  stallDeliveriesOf(partitionKey: string | undefined): void
   stats(): EventHubsPeerStats
   /** Destroys every connection and stops listening (an outage). Deliveries stay readable. */
   kill(): Promise<void>
@@ -114,6 +119,7 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
   let maxMessageSize = opts.maxMessageSize ?? MiB
   let authorized = true
   let stalled = false
+  let stalledKey: string | undefined
   let busyCount = 0
   let busyUntil: (() => boolean) | undefined
   const events: ReceivedEvent[] = []
@@ -203,7 +209,7 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     const format = (ctx as unknown as { format?: number }).format ?? 0
     const raw = ctx.message as unknown
     const bytes = Buffer.isBuffer(raw) ? raw.length : rhea.message.encode(raw).length
-    if (stalled) {
+    if (stalled || (stalledKey !== undefined && partitionKeyOf(raw, format) === stalledKey)) {
       stats.stalledDeliveries++
       return
     }
@@ -222,6 +228,15 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     const batch = batchList.push({ address, bytes, count: 0, format, receivedAt: now }) - 1
     undecoded.push({ raw, format, address, batch, receivedAt: now })
     delivery.accept()
+  }
+
+  /** The partition key a delivery carries (that of its first event); only read while a key is stalled. */
+  function partitionKeyOf(raw: unknown, format: number): string | undefined {
+    try {
+      return (Buffer.isBuffer(raw) && format === BATCH_MESSAGE_FORMAT ? decodeBatchEnvelope(raw)[0] : fromRhea(raw as Message))?.partitionKey
+    } catch {
+      return undefined // an undecodable delivery fails the test when it is read
+    }
   }
 
   /** Decodes what arrived since the last read; throws (now and on every later read) on a bad delivery. */
@@ -321,6 +336,7 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     setMaxMessageSize(bytes) { maxMessageSize = bytes },
     setAuthorized(ok) { authorized = ok },
     stallDeliveries(on) { stalled = on },
+    stallDeliveriesOf(partitionKey) { stalledKey = partitionKey },
     stats: () => ({ ...stats, undecodedDeliveries: undecoded.length }),
     kill,
     restart: async () => {

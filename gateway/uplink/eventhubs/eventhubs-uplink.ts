@@ -137,12 +137,12 @@ export class EventHubsUplink implements Uplink {
     const seq = ++this.opSeq
     const stopSignal = this.stopController.signal
     // Synchronously, before anything is awaited: the place in line per key is the call order.
-    const turns = this.keyOrder.enter(groups.keys())
+    const place = this.keyOrder.enter(groups.keys())
     const scope = linkSignals([signal, stopSignal])
     const watchToken = this.watch.begin()
     let confirmed = false
     try {
-      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, turns, scope.signal, splitBatchMessage)))
+      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, place.turns, scope.signal, splitBatchMessage)))
       confirmed = true
     } catch (err) {
       const failure = stopSignal.aborted
@@ -155,7 +155,8 @@ export class EventHubsUplink implements Uplink {
       scope.dispose()
       // sendGroups settles every turn; this only guards the key order against an unexpected throw
       // (an unsettled turn would hold that device back until the next stop). settle is idempotent.
-      for (const turn of turns.values()) turn.settle(new Error('send ended before this partition key settled'))
+      for (const turn of place.turns.values()) turn.settle(new Error('send ended before this partition key settled'))
+      place.release()
     }
     this.record(seq, undefined)
     if (rejected.length > 0) {

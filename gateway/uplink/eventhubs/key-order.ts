@@ -9,25 +9,41 @@
  * after a jittered delay (ServerBusy, a dropped connection) while the later one goes straight
  * through. Both were observed against the test peer (max_message_size 8 KiB, maxInFlight 4).
  *
- * Rule: each `send()` registers all of its keys synchronously, in call order, before sending
- * anything. A key's part of a send starts only after the same key's part of the previous
- * still-pending send has settled. If that part failed, or was never attempted because its send
- * gave up early, this one fails with the same error without sending: the forwarder resends from
- * the failed batch anyway, and sending the later events first would land them ahead of the earlier
- * ones. A predecessor that had already settled when a send registered (e.g. the forwarder's resend
- * after a rewind, which starts only once every outstanding send settled) is not waited for.
+ * Rules:
+ * - Each `send()` registers all of its keys synchronously, in call order, before sending anything.
+ *   A key's part of a send starts only after the same key's part of the previous still-pending
+ *   send has settled OK; if that part failed, this one fails with the same error without sending.
+ * - A failure holds until no send is pending at all ("quiet"): every part that becomes ready in
+ *   the meantime, of any key, fails with it instead of sending. The forwarder resends from the
+ *   failed batch once everything outstanding settled, so anything sent in between is at best a
+ *   duplicate, and at worst overtakes: a send registered AFTER a key's part failed (while the
+ *   failed send still waited for its other keys) found no pending predecessor for that key and
+ *   went straight through, landing a device's later events ahead of the failed ones. That was seen
+ *   once in the chaos clock-jump case. The forwarder's resend after a rewind starts only once every
+ *   outstanding send settled, so it is never held back by a failure it is already retrying.
  *
  * Memory: one entry per key with a send pending; an entry is removed when its last send settles.
+ * The held failure is dropped when the last pending send is released.
  */
 
 type Outcome = { ok: true } | { ok: false; err: unknown }
 
 /** One key's place in line for one send(). Settle it exactly once. */
 export interface KeyTurn {
-  /** Resolves when every earlier send of this key settled OK; rejects with the earlier failure, or on abort. */
+  /**
+   * Resolves when every earlier send of this key settled OK and no send failed since the uplink
+   * was last quiet; rejects with that failure, or on abort.
+   */
   ready(signal: AbortSignal): Promise<void>
   /** Records how this send's part of the key ended (`undefined`: accepted). Idempotent. */
   settle(err?: unknown): void
+}
+
+/** The turns of one send(), and the way to say the send is over (call `release` exactly once). */
+export interface SendPlace {
+  turns: Map<string, KeyTurn>
+  /** The send settled (every turn settled): once no send is pending, a held failure is dropped. */
+  release(): void
 }
 
 interface Tail {
@@ -36,6 +52,10 @@ interface Tail {
 
 export class KeyOrder {
   private readonly tails = new Map<string, Tail>()
+  /** Sends entered and not released yet. */
+  private pendingSends = 0
+  /** The first failure since the last quiet moment; fails every part that becomes ready. */
+  private held: { err: unknown } | undefined
 
   /** Number of keys with a send pending (for tests). */
   get pendingKeys(): number {
@@ -43,10 +63,19 @@ export class KeyOrder {
   }
 
   /** Takes a turn for every key of one send(), behind earlier pending sends of the same keys. */
-  enter(keys: Iterable<string>): Map<string, KeyTurn> {
+  enter(keys: Iterable<string>): SendPlace {
     const turns = new Map<string, KeyTurn>()
     for (const key of keys) turns.set(key, this.turn(key))
-    return turns
+    this.pendingSends++
+    let released = false
+    return {
+      turns,
+      release: () => {
+        if (released) return
+        released = true
+        if (--this.pendingSends === 0) this.held = undefined
+      },
+    }
   }
 
   private turn(key: string): KeyTurn {
@@ -56,10 +85,14 @@ export class KeyOrder {
     this.tails.set(key, tail)
     let settled = false
     return {
-      ready: (signal) => (previous ? waitFor(previous, signal) : Promise.resolve()),
+      ready: async (signal) => {
+        if (previous) await waitFor(previous, signal)
+        if (this.held) throw this.held.err
+      },
       settle: (err) => {
         if (settled) return
         settled = true
+        if (err !== undefined) this.held ??= { err }
         resolve(err === undefined ? { ok: true } : { ok: false, err })
         if (this.tails.get(key) === tail) this.tails.delete(key)
       },
