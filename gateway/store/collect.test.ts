@@ -49,16 +49,21 @@ const dbOf = (store: LevelStore): LevelDb => (store as unknown as { ctx: { db: L
  * half of their range and then fail, like a crash or an I/O error mid-clear; later calls go through.
  * `cleared` resolves when a call went through.
  */
-function breakClear(db: LevelDb, failures = Infinity): { calls: number; cleared: Promise<void>; restore: () => void } {
+function breakClear(db: LevelDb, failures = Infinity): { calls: number; cleared: Promise<void>; reached: (n: number) => Promise<void>; restore: () => void } {
   const original = db.clear.bind(db)
   let markCleared = (): void => undefined
+  const waiters: { n: number; resolve: () => void }[] = []
   const state = {
     calls: 0,
     cleared: new Promise<void>((resolve) => (markCleared = resolve)),
+    /** Resolves once `n` calls have started. */
+    reached: (n: number) => new Promise<void>((resolve) => (state.calls >= n ? resolve() : waiters.push({ n, resolve }))),
     restore: () => void (db.clear = original),
   }
   db.clear = (async (range: { gte: string; lte: string }) => {
-    if (++state.calls > failures) {
+    ++state.calls
+    for (const w of waiters.filter((w) => w.n <= state.calls)) waiters.splice(waiters.indexOf(w), 1) && w.resolve()
+    if (state.calls > failures) {
       await original(range)
       markCleared()
       return
@@ -263,5 +268,21 @@ describe('ack collection with db.clear', () => {
     await store.close()
     stores.splice(stores.indexOf(store), 1)
     expect(await entryKeys(dir)).toEqual(all.slice(2 * N + 30).map((e) => entryKey('telemetry', e.offset)))
+  })
+
+  it('a clear that keeps failing in the background is logged once, then at most once a minute with how many were not', async () => {
+    const log = new RecordingLogger()
+    const store = await start(newDir(), { log, expiryIntervalMs: 5 })
+    await store.append({ events: makeEvents(0, N), counters: noCounters() })
+    const broken = breakClear(dbOf(store)) // fails for good
+    await store.ack('u1', await readAll(store, 'u1', N)) // the first failure, on the ack path
+    const errors = (): unknown[] => log.lines.filter((l) => l.level === 'error' && /background work failed/.test(l.msg ?? '')).map((l) => l.obj)
+    await broken.reached(5) // four retries by the timer
+    expect(errors()).toHaveLength(1)
+    clock.advance(60_000)
+    await broken.reached(broken.calls + 2) // a retry after the minute has been logged by the time the next one starts
+    expect(errors()).toHaveLength(2)
+    expect((errors()[1] as { suppressed: number }).suppressed).toBeGreaterThanOrEqual(2)
+    broken.restore()
   })
 })

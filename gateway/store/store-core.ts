@@ -35,6 +35,11 @@ import { WriteRecovery } from './write-recovery.js'
 
 /** After a failed attempt to make the emergency reserve, the next one waits this long. */
 const RESERVE_RETRY_MS = 10 * 60_000
+/**
+ * A background failure repeats on every tick while its cause lasts (a clear that keeps failing):
+ * the first is logged, then at most one line a minute, with how many were not.
+ */
+const BACKGROUND_ERROR_LOG_MS = 60_000
 
 /** Entries expired per class per locked step, so expiry never holds the lock for long. */
 const EXPIRY_PAGE = 5_000
@@ -101,6 +106,8 @@ export abstract class StoreCore {
   protected writer: LogWriter | undefined
   private timer: NodeJS.Timeout | undefined
   private expiring = false
+  private readonly monotonicNow: () => number
+  private backgroundErrors = { loggedAtMs: -Infinity, suppressed: 0 }
   protected report: SalvageReport = { repaired: false, repairOnNextOpen: false }
 
   /** @throws TypeError when an uplink id is invalid or repeated. Does no I/O. */
@@ -109,7 +116,8 @@ export abstract class StoreCore {
     this.whenFull = opts.whenFull ?? 'drop_oldest'
     this.log = (opts.log ?? silentLogger).child({ component: 'store' })
     this.now = opts.now ?? Date.now
-    this.clock = new StoreClock(opts.monotonicNow ?? (() => performance.now()))
+    this.monotonicNow = opts.monotonicNow ?? (() => performance.now())
+    this.clock = new StoreClock(this.monotonicNow)
     this.drops = new DropCounter(this.log)
     this.disk = new DiskSpaceGuard({ dir: opts.dir, minFreeBytes: opts.minFreeBytes, log: this.log, statfs: opts.statfs, intervalMs: opts.diskCheckIntervalMs })
     this.disk.onRoom = () => this.space.notify()
@@ -236,9 +244,20 @@ export abstract class StoreCore {
       .then(() => (this.state === 'open' && this.clock.saveDue() ? this.track(this.locked((w) => w.saveClock(false))) : undefined))
       .then(() => (this.state === 'open' && this.writer!.leftoversPending ? this.track(this.locked((w) => w.clearLeftovers())) : undefined))
       .catch((err: unknown) => {
-        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store background work failed (expiry, store time save or clearing acked entries); retried on the next tick')
+        if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.logBackgroundError(err)
       })
       .finally(() => (this.expiring = false))
+  }
+
+  private logBackgroundError(err: unknown): void {
+    const t = this.monotonicNow()
+    const last = this.backgroundErrors
+    if (t - last.loggedAtMs < BACKGROUND_ERROR_LOG_MS) {
+      last.suppressed++
+      return
+    }
+    this.log.error({ err, suppressed: last.suppressed }, 'store background work failed (expiry, store time save or clearing acked entries); retried on every tick, logged at most once a minute')
+    this.backgroundErrors = { loggedAtMs: t, suppressed: 0 }
   }
 
   /**
