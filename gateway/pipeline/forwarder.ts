@@ -240,9 +240,11 @@ export class Forwarder {
     this.state = 'backoff'
     this.opts.metrics.backoff(this.uplinkId, waitMs)
     this.opts.log.debug({ code: 'GW_ERR_UPLINK_UNAVAILABLE', waitMs, attempt: this.backoff.attempts, detail: this.lastError }, 'send failed; retrying')
+    const waitStarted = performance.now()
     if (untilReconnect) await this.waitUntilConnected(waitMs, signal)
     else await this.sleepAlive(waitMs, signal)
     this.opts.metrics.backoff(this.uplinkId, 0)
+    this.opts.metrics.backoffWaited(this.uplinkId, performance.now() - waitStarted)
   }
 
   private async waitUntilConnected(maxMs: number, signal: AbortSignal): Promise<void> {

@@ -9,7 +9,10 @@ export interface PipelineMetrics {
   rejected(component: string, reason: string, n?: number): void
   sendRetry(uplinkId: string, reason: string): void
   sendBatch(uplinkId: string, seconds: number, events: number): void
+  /** The wait about to start (`ms`), or none (`0`): the current-backoff gauge. */
   backoff(uplinkId: string, ms: number): void
+  /** A wait that ended, as long as it really lasted: the backoff time counter. */
+  backoffWaited(uplinkId: string, ms: number): void
 }
 
 const noop = (): void => {}
@@ -21,4 +24,5 @@ export const noopPipelineMetrics: PipelineMetrics = {
   sendRetry: noop,
   sendBatch: noop,
   backoff: noop,
+  backoffWaited: noop,
 }

@@ -55,10 +55,12 @@ describe('GatewayMetrics counters', () => {
       m.forwarded('cloud', 0)
       m.dropped('expired', -3)
       m.backoff('cloud', -5)
+      m.backoffWaited('cloud', Number.NaN)
     }).not.toThrow()
     const text = await m.render()
     expect(text).not.toContain('edge_gateway_events_ingested_total{')
     expect(sample(text, 'edge_gateway_uplink_backoff_ms{uplink="cloud"}')).toBe(0)
+    expect(sample(text, 'edge_gateway_uplink_backoff_seconds_total{uplink="cloud"}')).toBeUndefined()
   })
 
   it('records send duration and batch size histograms and backoff gauge/counter', async () => {
@@ -66,6 +68,7 @@ describe('GatewayMetrics counters', () => {
     m.sendBatch('cloud', 0.02, 50)
     m.sendBatch('cloud', 3, 100)
     m.backoff('cloud', 1500)
+    m.backoffWaited('cloud', 1500)
     let text = await m.render()
     expect(sample(text, 'edge_gateway_send_duration_seconds_count{uplink="cloud"}')).toBe(2)
     expect(sample(text, 'edge_gateway_send_duration_seconds_sum{uplink="cloud"}')).toBeCloseTo(3.02)

@@ -128,12 +128,19 @@ export class GatewayMetrics implements InputCounters {
 
   /**
    * Reports the backoff an uplink is about to wait (`ms` > 0), or that it is not waiting (`0`):
-   * callers set it before sleeping and reset it to 0 after. The total is accumulated as seconds.
+   * callers set it before sleeping and reset it to 0 after.
    */
   backoff(uplinkId: string, ms: number): void {
     const wait = Number.isFinite(ms) && ms > 0 ? ms : 0
     this.c.backoffMs.set({ uplink: uplinkId }, wait)
-    if (wait > 0) this.c.backoffSeconds.inc({ uplink: uplinkId }, wait / 1000)
+  }
+
+  /**
+   * A backoff that ended, as long as it really lasted, added to the total in seconds. Not the
+   * planned wait: a jittered wait may be 0, and a wait for a reconnect lasts until the link is up.
+   */
+  backoffWaited(uplinkId: string, ms: number): void {
+    if (Number.isFinite(ms) && ms > 0) this.c.backoffSeconds.inc({ uplink: uplinkId }, ms / 1000)
   }
 
   /** Sets (replaces) the store stats callback read at scrape time. */
