@@ -60,6 +60,7 @@ describe('EventHubsUplink: a failed key holds back later sends until the uplink 
             if (batch.partitionKey === k) kFailed()
             throw err
           }),
+          getPartitionIds: (o) => real.getPartitionIds(o),
           close: () => real.close(),
         }
       },

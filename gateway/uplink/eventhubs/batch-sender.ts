@@ -2,7 +2,8 @@
  * Fills and sends Event Hubs batches for one `send()` call.
  *
  * Invariants:
- * - One partition key per AMQP batch (the service routes a batch by the key of the envelope), and
+ * - One partition key (or partition id) per AMQP batch (the service routes a batch by the key of
+ *   the envelope, or by the partition link it arrives on), and
  *   within a key, events leave in the order given; a key's next batch is sent only after its
  *   previous one was accepted, and nothing more of that key is sent after a failure, so a retry of
  *   the whole forwarder batch cannot overtake what is still missing. Across concurrent `send()`
@@ -26,9 +27,12 @@ import type { Entry, SendResult } from '../../core/types.js'
 import { isMessageTooLarge } from './classify-error.js'
 import type { KeyTurn } from './key-order.js'
 
+/** Where one AMQP batch goes: a partition key (the service picks the partition) or a partition id. */
+export type BatchTarget = { partitionKey: string } | { partitionId: string }
+
 /** The two producer calls we use; `EventHubProducerClient` satisfies it (tests may fake it). */
 export interface BatchProducer {
-  createBatch(options: { partitionKey: string; abortSignal?: AbortSignal }): Promise<EventDataBatch>
+  createBatch(options: { partitionKey?: string; partitionId?: string; abortSignal?: AbortSignal }): Promise<EventDataBatch>
   sendBatch(batch: EventDataBatch, options: { abortSignal?: AbortSignal }): Promise<void>
 }
 
@@ -49,7 +53,7 @@ export type Rejection = SendResult['rejected'][number]
 interface KeyContext {
   producer: BatchProducer
   call: GuardedCall
-  key: string
+  target: BatchTarget
   rejected: Rejection[]
   split: SplitMessage
 }
@@ -68,7 +72,7 @@ async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: num
   let i = 0
   while (i < items.length) {
     const batch = await ctx.call('createBatch', (signal) =>
-      ctx.producer.createBatch({ partitionKey: ctx.key, abortSignal: signal }))
+      ctx.producer.createBatch({ ...ctx.target, abortSignal: signal }))
     const members: PreparedEvent[] = []
     while (i < items.length && members.length < maxPerBatch) {
       const item = items[i]!
@@ -128,7 +132,8 @@ export function groupByKey<T>(items: readonly T[], keyOf: (item: T) => string): 
 }
 
 /**
- * Sends every group, up to `concurrency` keys at once. Each key first waits for its turn (when
+ * Sends every group, up to `concurrency` keys at once. A group's key is a partition key, or with
+ * `target` mapping it, a partition id (routing: partition). Each key first waits for its turn (when
  * `turns` has one: earlier sends of the same key settled OK), and its turn is settled with the
  * outcome; keys never started because another key failed are settled with that failure.
  * Resolves with the events refused for their content; rejects with the SDK failure(s) (an
@@ -142,6 +147,7 @@ export async function sendGroups(
   turns: ReadonlyMap<string, KeyTurn> = new Map(),
   signal: AbortSignal = new AbortController().signal,
   split: SplitMessage = () => undefined,
+  target: (key: string) => BatchTarget = (key) => ({ partitionKey: key }),
 ): Promise<Rejection[]> {
   const rejected: Rejection[] = []
   const failures: unknown[] = []
@@ -153,7 +159,7 @@ export async function sendGroups(
       const turn = turns.get(key)
       try {
         await turn?.ready(signal)
-        await sendKey({ producer, call, key, rejected, split }, items, Number.POSITIVE_INFINITY)
+        await sendKey({ producer, call, target: target(key), rejected, split }, items, Number.POSITIVE_INFINITY)
         turn?.settle()
       } catch (err) {
         failures.push(err)

@@ -27,6 +27,7 @@ import { KeyOrder } from './key-order.js'
 import { SendWatch } from './send-watch.js'
 import { linkSignals, withDeadline } from './op-deadline.js'
 import { compilePartitionKey, type PartitionKeyFn } from './partition-key.js'
+import { PartitionRouter, targetOf } from './partition-routing.js'
 import { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
 
 /**
@@ -68,6 +69,13 @@ export class EventHubsUplink implements Uplink {
   /** Per-key order across the forwarder's concurrent sends (key-order.ts). */
   private readonly keyOrder = new KeyOrder()
   private readonly watch: SendWatch
+  /** `routing: partition` only: partition ids and the key → partition map (partition-routing.ts). */
+  private router: PartitionRouter | undefined
+  /**
+   * Sends wait for the router in call order (a chain), so that they still enter the key order in
+   * the order the forwarder called them even when one of them had to fetch the partition ids.
+   */
+  private routeChain: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly config: EventHubsUplinkConfig,
@@ -100,8 +108,14 @@ export class EventHubsUplink implements Uplink {
     }
     this.stopController = new AbortController()
     setMaxListeners(0, this.stopController.signal) // one listener per outstanding send (linkSignals)
+    const client = this.client
+    this.router =
+      this.config.routing === 'partition'
+        ? new PartitionRouter(() => this.guardedCall([this.stopController.signal])('getPartitionIds', (signal) => client.getPartitionIds({ abortSignal: signal })))
+        : undefined
+    this.routeChain = Promise.resolve()
     this.setState({ connected: false, detail: 'connecting' })
-    void this.warmUp(this.client)
+    void this.warmUp(client)
   }
 
   /** Closes the connection. Outstanding sends reject with a retriable UplinkError (`stopped`). */
@@ -127,22 +141,26 @@ export class EventHubsUplink implements Uplink {
   async send(batch: Entry[], signal: AbortSignal): Promise<SendResult> {
     const client = this.client
     if (!client) throw new UplinkError('stopped', `uplink ${this.id} is not running`, { retriable: true })
+    const router = this.router
+    if (router) await this.routerReady(router)
+    const keyOf = router ? (e: Entry) => router.partitionOf(this.keyOf(e)) : this.keyOf
     const rejected: Rejection[] = []
     const groups = new Map<string, PreparedEvent[]>()
-    for (const [key, entries] of groupByKey(batch, this.keyOf)) {
+    for (const [key, entries] of groupByKey(batch, keyOf)) {
       const messages = encodeMessages(entries, this.config, rejected)
       if (messages.length > 0) groups.set(key, messages)
     }
     if (groups.size === 0) return { rejected }
     const seq = ++this.opSeq
     const stopSignal = this.stopController.signal
-    // Synchronously, before anything is awaited: the place in line per key is the call order.
+    // Synchronously after the router's chain (which keeps call order): the place in line per key
+    // (per partition with routing: partition) is the order the forwarder called send().
     const place = this.keyOrder.enter(groups.keys())
     const scope = linkSignals([signal, stopSignal])
     const watchToken = this.watch.begin()
     let confirmed = false
     try {
-      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, place.turns, scope.signal, splitBatchMessage)))
+      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, place.turns, scope.signal, splitBatchMessage, targetOf(this.config.routing))))
       confirmed = true
     } catch (err) {
       const failure = stopSignal.aborted
@@ -174,6 +192,21 @@ export class EventHubsUplink implements Uplink {
     return this.watch.apply({ ...this.state })
   }
 
+  /** Waits, in call order, until the router knows the partition ids; a failure is classified like a send's. */
+  private async routerReady(router: PartitionRouter): Promise<void> {
+    const mine = this.routeChain.then(() => router.ready())
+    this.routeChain = mine.catch(() => undefined)
+    try {
+      await mine
+    } catch (err) {
+      const failure = this.stopController.signal.aborted
+        ? new UplinkError('stopped', `uplink ${this.id} stopped during a send`, { retriable: true, cause: err })
+        : classifyEventHubsError(err, this.classifyOptions)
+      this.record(++this.opSeq, failure)
+      throw failure
+    }
+  }
+
   private guardedCall(parents: readonly AbortSignal[]): GuardedCall {
     return (what, op) => withDeadline(what, this.config.sendTimeoutMs, parents, op)
   }
@@ -184,6 +217,7 @@ export class EventHubsUplink implements Uplink {
     try {
       await this.guardedCall([this.stopController.signal])('connect', (signal) =>
         client.createBatch({ partitionKey: 'edge-gateway-warm-up', abortSignal: signal }))
+      if (this.router) await this.routerReady(this.router)
       this.record(seq, undefined)
     } catch (err) {
       if (!this.stopController.signal.aborted) this.record(seq, classifyEventHubsError(err, this.classifyOptions))

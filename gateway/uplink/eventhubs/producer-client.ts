@@ -9,6 +9,8 @@ import type { EventHubsUplinkConfig } from './config.js'
 
 /** What the uplink needs from a producer. */
 export interface ProducerClient extends BatchProducer {
+  /** The hub's partition ids, in the service's order (a `$management` request). */
+  getPartitionIds(options: { abortSignal?: AbortSignal }): Promise<string[]>
   close(): Promise<void>
 }
 
