@@ -65,6 +65,12 @@ export interface EventHubsBenchResult {
   worker: UplinkPathFigures
   /** The same pipeline and drain in `mode: batch` (JSON batch documents), on the main thread. */
   batch: UplinkPathFigures
+  /**
+   * The structured pipeline and drain with `routing: partition` (one AMQP batch per partition of
+   * the peer's 4, not per device), on the main thread. Against the same yardstick, which keeps one
+   * partition key per device.
+   */
+  partition: UplinkPathFigures
 }
 
 /** Figures of one uplink configuration (pipeline and drain), against the run's raw SDK figure. */
@@ -136,13 +142,14 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 /** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`, in `mode`. */
-async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string): Promise<UplinkPathFigures & { backlogEvents: number; peerCpuMicrosPerEvent: number }> {
+async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string, routing: 'key' | 'partition' = 'key'): Promise<UplinkPathFigures & { backlogEvents: number; peerCpuMicrosPerEvent: number }> {
   const cs = peer.connectionString()
+  const uplinkArgs = [thread, mode, routing]
   const [pipe, peerCpuMicrosPerEvent] = await withPeerCpu(EVENTS, () =>
-    withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode], pin)))
+    withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, ...uplinkArgs], pin)))
   // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
   await peer.kill()
-  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread, mode], pin, () => peer.restart()))
+  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, ...uplinkArgs], pin, () => peer.restart()))
   return {
     pipelineEventsPerSec: pipe['eventsPerSec']!,
     ratio: pipe['eventsPerSec']! / rawSdkEventsPerSec,
@@ -160,7 +167,8 @@ async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode:
 /**
  * Runs every measurement against one peer (1 MiB max message size, like Event Hubs Standard):
  * the raw SDK, then the pipeline and the drain in structured mode with the default `thread: main`,
- * then with `thread: worker`, then in batch mode on the main thread, then the raw SDK again.
+ * then with `thread: worker`, then in batch mode on the main thread, then structured with
+ * `routing: partition`, then the raw SDK again.
  */
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
@@ -175,9 +183,10 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
     const { backlogEvents, peerCpuMicrosPerEvent, ...main } = await measurePath(peer, 'main', 'structured', provisional, opts.pin)
     const { backlogEvents: _w, peerCpuMicrosPerEvent: _wp, ...worker } = await measurePath(peer, 'worker', 'structured', provisional, opts.pin)
     const { backlogEvents: _b, peerCpuMicrosPerEvent: _bp, ...batch } = await measurePath(peer, 'main', 'batch', provisional, opts.pin)
+    const { backlogEvents: _p, peerCpuMicrosPerEvent: _pp, ...partition } = await measurePath(peer, 'main', 'structured', provisional, opts.pin, 'partition')
     const [after, peerCpuAfter] = await yardstick()
     const rawSdkEventsPerSec = (before['eventsPerSec']! + after['eventsPerSec']!) / 2
-    for (const figures of [main, worker, batch]) setRatios(figures, rawSdkEventsPerSec)
+    for (const figures of [main, worker, batch, partition]) setRatios(figures, rawSdkEventsPerSec)
     return {
       ...main,
       rawSdkEventsPerSec,
@@ -188,6 +197,7 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
       backlogEvents,
       worker,
       batch,
+      partition,
     }
   } finally {
     await peer.close()

@@ -1,7 +1,7 @@
 /**
  * One benchmark scenario in a fresh process (so RSS figures belong to that scenario alone).
  * Usage: node --expose-gc dist/bench/pipeline-worker.js <throughput|backlog> <brokerUrl> <events> <dataDir>
- *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir> [main|worker] [structured|batch]
+ *    or: node dist/bench/pipeline-worker.js <eventhubs|eventhubs-backlog> <emulatorConnectionString> <events> <dataDir> [main|worker] [structured|batch] [key|partition]
  * `backlog` and `eventhubs-backlog` fill the store with the uplink's peer down, print BACKLOG_READY,
  * and then time the drain once the parent brought the peer up.
  * Prints one JSON line with its figures.
@@ -25,7 +25,7 @@ const DEVICES = 100
  * mode (the same AMQP messages as the raw SDK yardstick sends), or batch mode (JSON batch
  * documents: one AMQP message per device per forwarder batch).
  */
-const EVENTHUBS_UPLINK = (connectionString: string, thread: string, mode: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode, thread })
+const EVENTHUBS_UPLINK = (connectionString: string, thread: string, mode: string, routing: string) => ({ type: 'eventhubs', id: 'bench', connectionString, mode, thread, routing })
 
 /**
  * A source that starts its inner source only once `open` resolves. The Event Hubs scenario uses it
@@ -49,7 +49,7 @@ class GatedSource implements Source {
 }
 
 async function main(): Promise<void> {
-  const [scenario, url, eventsArg, dataDir, ehThread = 'main', ehMode = 'structured'] = process.argv.slice(2)
+  const [scenario, url, eventsArg, dataDir, ehThread = 'main', ehMode = 'structured', ehRouting = 'key'] = process.argv.slice(2)
   placeEmergencyReserve(dataDir!) // before the I/O counters start: the store writes it once per device, not per run
   const events = Number(eventsArg)
   const devices = Math.min(DEVICES, events)
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     sources: gated ? [] : [simulator],
     uplinks: [
       eventhubs
-        ? EVENTHUBS_UPLINK(url!, ehThread, ehMode)
+        ? EVENTHUBS_UPLINK(url!, ehThread, ehMode, ehRouting)
         : // Batch mode: one topic per source, so a batch is not split per device (the events carry their source).
           { type: 'mqtt', id: 'bench', url, protocolVersion: 5, mode: 'batch', topic: 'edge/{gatewayId}/{sourceId}', maxEvents: 500, maxBytes: '256KiB', lingerMs: 5, maxInFlight: 8 },
     ],

@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   console.log(`  thread: worker (SDK on its own thread): pipeline ${fmt(w.pipelineEventsPerSec)} ev/s (${fmt(w.ratio, 2)}x), drain ${fmt(w.drainEventsPerSec)} ev/s (${fmt(w.drainRatio, 2)}x); peak RSS ${fmt(w.pipelinePeakRssMb, 1)} MB vs ${fmt(eh.pipelinePeakRssMb, 1)} MB on the main thread`)
   const b = eh.batch
   console.log(`  mode: batch (JSON batch documents, one per device per forwarder batch): pipeline ${fmt(b.pipelineEventsPerSec)} ev/s (${fmt(b.ratio, 2)}x), ${fmt(b.pipelineCpuMicrosPerEvent, 1)} µs/event; drain ${fmt(b.drainEventsPerSec)} ev/s (${fmt(b.drainRatio, 2)}x)`)
+  const p = eh.partition
+  console.log(`  routing: partition (one AMQP batch per partition, not per device): pipeline ${fmt(p.pipelineEventsPerSec)} ev/s (${fmt(p.ratio, 2)}x), ${fmt(p.pipelineCpuMicrosPerEvent, 1)} µs/event; drain ${fmt(p.drainEventsPerSec)} ev/s (${fmt(p.drainRatio, 2)}x)`)
   writeFileSync(path.join(repoRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n')
   console.log('wrote bench/results.json')
   if (process.argv.includes('--report')) await writeReport(results, startedAt)

@@ -46,6 +46,8 @@ function rows(): Array<{ section: string; rows: Row[] }> {
         ['Event Hubs, `thread: worker`: drain of a stored backlog', (c) => `${n(c.eventhubs.worker.drainEventsPerSec)} (${n(c.eventhubs.worker.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'same backlog'],
         ['Event Hubs, `mode: batch`: durable pipeline → peer', (c) => `${n(c.eventhubs.batch.pipelineEventsPerSec)} (${n(c.eventhubs.batch.pipelineEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'JSON batch documents: one AMQP message per device per forwarder batch'],
         ['Event Hubs, `mode: batch`: drain of a stored backlog', (c) => `${n(c.eventhubs.batch.drainEventsPerSec)} (${n(c.eventhubs.batch.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'same backlog'],
+        ['Event Hubs, `routing: partition`: durable pipeline → peer', (c) => `${n(c.eventhubs.partition.pipelineEventsPerSec)} (${n(c.eventhubs.partition.pipelineEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'structured; one AMQP batch per partition (the peer has 4), not per device; the yardstick keeps one key per device'],
+        ['Event Hubs, `routing: partition`: drain of a stored backlog', (c) => `${n(c.eventhubs.partition.drainEventsPerSec)} (${n(c.eventhubs.partition.drainEventsPerSec / c.eventhubs.rawSdkEventsPerSec, 2)}x)`, 'same backlog'],
       ],
     },
     {
@@ -83,6 +85,7 @@ function rows(): Array<{ section: string; rows: Row[] }> {
           // the throughput ratio the design allows on a quiet machine.
           'CPU-per-event ratio: what the throughput ratio would be with both CPU-bound and nothing else running; stable across runs, unlike throughput',
         ],
+        ['Event Hubs pipeline, `routing: partition`', (c) => `${n(c.eventhubs.partition.pipelineCpuMicrosPerEvent, 1)} (${n(c.eventhubs.rawSdkCpuMicrosPerEvent / c.eventhubs.partition.pipelineCpuMicrosPerEvent, 2)}x)`, 'one AMQP batch per partition: fewer per-batch costs on both sides'],
         ['Event Hubs drain of a stored backlog', (c) => n(c.eventhubs.drainCpuMicrosPerEvent, 1), 'read + send + ack'],
         ['Event Hubs local peer, during the pipeline / the yardstick', (c) => `${n(c.eventhubs.pipelinePeerCpuMicrosPerEvent, 1)} / ${n(c.eventhubs.rawSdkPeerCpuMicrosPerEvent, 1)}`, 'the test peer, not the gateway: it shares the 2 cores'],
         ['offline ingest (1M backlog)', (c) => n(c.drain.ingestCpuMicrosPerEvent, 1), ''],
