@@ -15,7 +15,7 @@ import { bthomeAdvert } from '../firmware-sim/ble-encoders.js'
 import { RecordingCounters, silentLogger } from '../gateway/core/observability.js'
 import type { IngestReceipt, ReadingSink } from '../gateway/core/types.js'
 
-const ACCEPTED: IngestReceipt = { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0 }) }
+const ACCEPTED: IngestReceipt = { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0, invalid: 0 }) }
 const DEVICES = 256
 /** Adverts per event-loop turn: well under maxQueued, so nothing is dropped. */
 const CHUNK = 200

@@ -16,7 +16,7 @@ import { RecordingCounters, silentLogger } from '../gateway/core/observability.j
 import type { IngestReceipt, ReadingSink } from '../gateway/core/types.js'
 import { openPtyPair, pollUntil } from '../test/support/pty-pair.js'
 
-const ACCEPTED: IngestReceipt = { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0 }) }
+const ACCEPTED: IngestReceipt = { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0, invalid: 0 }) }
 
 /**
  * Runs for `seconds` after a short warm-up.

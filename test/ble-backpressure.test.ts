@@ -59,7 +59,7 @@ describe('a sink that never resolves push', () => {
     await t.sink.waitForPushes(1)
     for (let i = 1; i <= 3; i++) t.binding.advertise(telemetry(i), { address: mac(i) })
     t.sink.outcome = (readings) =>
-      readings.length === 3 ? { accepted: 1, dropped: 2, lost, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0 }
+      readings.length === 3 ? { accepted: 1, dropped: 2, lost, invalid: 2 - lost, error: new Error('store full (whenFull=block): append aborted') } : { accepted: readings.length, dropped: 0, lost: 0, invalid: 0 }
     const problem = t.logger.problem()
     t.sink.release()
     await problem

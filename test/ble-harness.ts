@@ -27,7 +27,7 @@ export class RecordingSink implements ReadingSink {
   private pushWaiters: Array<{ n: number; resolve: () => void }> = []
 
   /** What the store reports for each push; the default stores everything. */
-  outcome: (readings: Reading[]) => AppendOutcome = (readings) => ({ accepted: readings.length, dropped: 0, lost: 0 })
+  outcome: (readings: Reading[]) => AppendOutcome = (readings) => ({ accepted: readings.length, dropped: 0, lost: 0, invalid: 0 })
 
   async push(_sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     this.pushes++

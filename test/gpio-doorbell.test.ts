@@ -15,7 +15,7 @@ import { FakeGpioLine, PI4_KERNEL_6_6, PI5_KERNEL_6_6, writeFakeGpioSysfs } from
 /** Records pushes; resolves waiters when the n-th reading arrives. */
 class RecordingSink implements ReadingSink {
   readonly readings: Reading[] = []
-  outcome: () => Promise<AppendOutcome> = async () => ({ accepted: 1, dropped: 0, lost: 0 })
+  outcome: () => Promise<AppendOutcome> = async () => ({ accepted: 1, dropped: 0, lost: 0, invalid: 0 })
   private waiters: Array<{ n: number; resolve: () => void }> = []
   async push(_sourceId: string, readings: Reading[]) {
     this.readings.push(...readings)
@@ -153,7 +153,7 @@ describe('GpioSource with a FakeGpioLine', () => {
 
   it('a failed commit is counted and logged, and the source keeps running', async () => {
     const t = await start(config({ edge: 'rising' }))
-    t.sink.outcome = async () => ({ accepted: 0, dropped: 1, lost: 1, error: new Error('store full') })
+    t.sink.outcome = async () => ({ accepted: 0, dropped: 1, lost: 1, invalid: 0, error: new Error('store full') })
     t.line.press()
     await t.sink.waitFor(1)
     t.ac.abort()
@@ -165,7 +165,7 @@ describe('GpioSource with a FakeGpioLine', () => {
     const { log, lines } = recordingLogger()
     const t = await start(config({ edge: 'rising' }), { log })
     // Ingest or the store counted the drop already (invalid_reading, store_full_rejected).
-    t.sink.outcome = async () => ({ accepted: 0, dropped: 1, lost: 0 })
+    t.sink.outcome = async () => ({ accepted: 0, dropped: 1, lost: 0, invalid: 0 })
     t.line.press()
     await t.sink.waitFor(1)
     t.ac.abort()

@@ -31,7 +31,7 @@ class ControlledSink implements ReadingSink {
   async push(_sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     this.readings.push(...readings)
     this.waiters = this.waiters.filter((w) => (this.readings.length >= w.n ? (w.resolve(), false) : true))
-    if (!readings.some((r) => this.hold(r))) return { durable: Promise.resolve({ accepted: readings.length, dropped: 0, lost: 0 }) }
+    if (!readings.some((r) => this.hold(r))) return { durable: Promise.resolve({ accepted: readings.length, dropped: 0, lost: 0, invalid: 0 }) }
     const d = deferred<AppendOutcome>()
     this.held.push(d)
     return { durable: d.promise }
@@ -155,11 +155,11 @@ describe('MQTT ingress: PUBACK only after durable', () => {
     expect(firstDone).toBe(false)
 
     // Commit the SECOND first: its PUBACK still waits for the first (MQTT-4.6.0-2).
-    sink.held[1]!.resolve({ accepted: 1, dropped: 0, lost: 0 })
+    sink.held[1]!.resolve({ accepted: 1, dropped: 0, lost: 0, invalid: 0 })
     await door.publishAsync('doorbell/front', json({ pressed: false }), { qos: 1 })
     expect(acked).toEqual([])
 
-    sink.held[0]!.resolve({ accepted: 1, dropped: 0, lost: 0 })
+    sink.held[0]!.resolve({ accepted: 1, dropped: 0, lost: 0, invalid: 0 })
     await Promise.all([first, second])
     expect(acked).toHaveLength(2)
     expect(acked[0]).toBeLessThan(acked[1]!)
@@ -174,7 +174,7 @@ describe('MQTT ingress: PUBACK only after durable', () => {
     const closed = new Promise<void>((resolve) => a.once('close', () => resolve()))
     const pub = a.publishAsync('sensors/esp32-a1/env', json({ n: 1 }), { qos: 1 })
     await sink.pushed(1)
-    sink.held[0]!.resolve({ accepted: 0, dropped: 1, lost: 1, error: new Error('GW_ERR_STORE_FULL') })
+    sink.held[0]!.resolve({ accepted: 0, dropped: 1, lost: 1, invalid: 0, error: new Error('GW_ERR_STORE_FULL') })
     await closed
     expect(acked).toEqual([])
     expect(count('not_durable')).toBe(1)
@@ -182,6 +182,21 @@ describe('MQTT ingress: PUBACK only after durable', () => {
     await pub // resolved by the PUBACK of the retransmission
     expect(acked).toHaveLength(1)
     expect(sink.readings.map((r) => r.data)).toEqual([{ n: 1 }, { n: 1 }]) // at-least-once
+  })
+})
+
+describe('MQTT ingress: a reading ingest refuses for its content', () => {
+  it('is acked, not answered by closing the connection: a retransmission would be refused again, forever', async () => {
+    sink.hold = () => true
+    const c = await sensor()
+    const closed = new Promise<string>((resolve) => c.once('close', () => resolve('closed')))
+    const acked = pubacks(c)
+    const pub = c.publishAsync('sensors/esp32-a1/env', json({ n: 1 }), { qos: 1 })
+    await sink.pushed(1)
+    sink.held[0]!.resolve({ accepted: 0, dropped: 1, lost: 0, invalid: 1 }) // counted invalid_reading by ingest
+    expect(await Promise.race([pub.then(() => 'acked'), closed])).toBe('acked')
+    expect(acked).toHaveLength(1)
+    expect(count('not_durable')).toBe(0)
   })
 })
 

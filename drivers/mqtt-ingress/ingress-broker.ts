@@ -13,8 +13,8 @@
  * the order the PUBLISHes arrived (MQTT-4.6.0-2), while commits of consecutive messages overlap.
  *
  * Refusals:
- *  - Content that can never succeed (forbidden or unmapped topic, oversize, not JSON) is counted,
- *    not stored, and then ACKNOWLEDGED: MQTT-3.3.5-2 lets a 3.1.1 server either ack a publish it
+ *  - Content that can never succeed (forbidden or unmapped topic, oversize, not JSON, or a
+ *    reading ingest refuses to make a CloudEvent of) is counted, not stored, and then ACKNOWLEDGED: MQTT-3.3.5-2 lets a 3.1.1 server either ack a publish it
  *    does not authorise or close the connection. Closing would make the sensor resend the same
  *    poison message on every reconnect and starve its valid traffic; Mosquitto acks for the same
  *    reason.
@@ -142,7 +142,13 @@ export class IngressBroker {
     return pushed.then(
       (receipt) => {
         const durable = receipt.durable.then(
-          (o) => (o.error || o.accepted < 1 ? fail('not_durable', o.error, 'reading not stored; closing the sensor connection so it retransmits') : null),
+          (o) => {
+            if (o.accepted > 0 && !o.error) return null
+            // Refused for its content (ingest counted it): acked and dropped like a malformed
+            // payload, since a retransmission would be refused again, forever.
+            if (o.invalid > 0 && o.lost === 0) return null
+            return fail('not_durable', o.error, 'reading not stored; closing the sensor connection so it retransmits')
+          },
           (err: unknown) => fail('not_durable', err, 'reading not stored'),
         )
         // QoS 0 has no ack to hold back; the outcome is still counted and logged.

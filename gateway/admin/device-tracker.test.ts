@@ -42,7 +42,7 @@ describe('DeviceTracker', () => {
 
   it('wrap(): passes push through, records only what was admitted', async () => {
     const t = new DeviceTracker()
-    const receipt: IngestReceipt = { durable: Promise.resolve({ accepted: 1, dropped: 0, lost: 0 }) }
+    const receipt: IngestReceipt = { durable: Promise.resolve({ accepted: 1, dropped: 0, lost: 0, invalid: 0 }) }
     let refuse = false
     const sink: ReadingSink = {
       push: async () => {

@@ -72,6 +72,11 @@ export interface AppendOutcome {
    * yet, which a source reports as not durable. Invalid and policy-dropped readings are not in it.
    */
   lost: number
+  /**
+   * Of `dropped`, readings ingest refused for their content (`invalid_reading`, already counted):
+   * the same reading would be refused again, so a source must not have it resent.
+   */
+  invalid: number
   /** The store's error, set only when `lost` > 0. */
   error?: Error
 }

@@ -58,8 +58,8 @@ describe('Ingest attribution per push', () => {
     // Pushed in the same turn: one commit of a's three readings followed by b's two.
     const receipts = await Promise.all([ingest.push('a', [reading(), oversize(), reading()]), ingest.push('b', [reading(), reading()])])
     const [a, b] = await Promise.all(receipts.map((r) => r.durable))
-    expect(a).toEqual({ accepted: 2, dropped: 1, lost: 0 })
-    expect(b).toEqual({ accepted: 2, dropped: 0, lost: 0 })
+    expect(a).toEqual({ accepted: 2, dropped: 1, lost: 0, invalid: 0 })
+    expect(b).toEqual({ accepted: 2, dropped: 0, lost: 0, invalid: 0 })
     expect(await ingestedBySource()).toEqual({ a: 2, b: 2 })
     expect(metrics.snapshot().dropped).toEqual({ store_full_rejected: 1 })
     expect(store.stats().entries).toBe(4)
@@ -72,8 +72,8 @@ describe('Ingest attribution per push', () => {
     const { ingest, metrics, ingestedBySource } = await setUp(Math.floor(size * 3.5), 'drop_oldest')
     const receipts = await Promise.all([ingest.push('a', [reading(), reading(), reading()]), ingest.push('b', [reading(), reading()])])
     const [a, b] = await Promise.all(receipts.map((r) => r.durable))
-    expect(a).toEqual({ accepted: 1, dropped: 2, lost: 0 })
-    expect(b).toEqual({ accepted: 2, dropped: 0, lost: 0 })
+    expect(a).toEqual({ accepted: 1, dropped: 2, lost: 0, invalid: 0 })
+    expect(b).toEqual({ accepted: 2, dropped: 0, lost: 0, invalid: 0 })
     expect(await ingestedBySource()).toEqual({ a: 1, b: 2 })
     expect(metrics.snapshot().dropped).toEqual({ store_full_oldest: 2 })
     await ingest.stop()
@@ -93,9 +93,9 @@ describe('Ingest attribution per push', () => {
     const stored = store.stats().entries
     expect(stored).toBe(3) // a's two readings and b's first
     const [a, b] = await Promise.all(receipts.map((r) => r.durable))
-    expect(a).toEqual({ accepted: 2, dropped: 0, lost: 0 })
+    expect(a).toEqual({ accepted: 2, dropped: 0, lost: 0, invalid: 0 })
     // b: 1 stored; invalid and oversize dropped but counted where they were dropped; 5 lost.
-    expect(b).toMatchObject({ accepted: 1, dropped: 7, lost: 5, error: { code: 'GW_ERR_STORE_FULL' } })
+    expect(b).toMatchObject({ accepted: 1, dropped: 7, lost: 5, invalid: 1, error: { code: 'GW_ERR_STORE_FULL' } })
     expect(await ingestedBySource()).toEqual({ a: 2, b: 1 })
     expect(metrics.snapshot().dropped).toEqual({ store_full_rejected: 1, store_error: 5 })
     expect(metrics.snapshot().rejected).toBe(1) // the invalid reading

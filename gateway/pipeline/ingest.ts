@@ -91,7 +91,7 @@ export class Ingest implements ReadingSink {
 
   async push(sourceId: string, readings: Reading[]): Promise<IngestReceipt> {
     if (this.closing) throw new GatewayError('GW_ERR_STORE_CLOSED', 'gateway is stopping; reading not accepted')
-    if (readings.length === 0) return { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0 }) }
+    if (readings.length === 0) return { durable: Promise.resolve({ accepted: 0, dropped: 0, lost: 0, invalid: 0 }) }
     const alertsOnly = readings.every((r) => r.priority === 'alert')
     if (this.spaceWaiters.length === 0 && this.fits(readings.length, alertsOnly)) {
       this.pendingReadings += readings.length
@@ -269,17 +269,18 @@ export class Ingest implements ReadingSink {
       const ok = built - refused - lost
       this.pendingReadings -= item.readings.length
       if (ok > 0) this.opts.metrics.ingested(item.sourceId, ok)
-      item.resolve({ accepted: ok, dropped: built - ok + invalid, lost, ...(error && lost > 0 ? { error } : {}) })
+      item.resolve({ accepted: ok, dropped: built - ok + invalid, lost, invalid, ...(error && lost > 0 ? { error } : {}) })
     }
   }
 }
 
 function sumOutcomes(parts: AppendOutcome[]): AppendOutcome {
-  const out: AppendOutcome = { accepted: 0, dropped: 0, lost: 0 }
+  const out: AppendOutcome = { accepted: 0, dropped: 0, lost: 0, invalid: 0 }
   for (const p of parts) {
     out.accepted += p.accepted
     out.dropped += p.dropped
     out.lost += p.lost
+    out.invalid += p.invalid
     if (p.error) out.error = p.error
   }
   return out

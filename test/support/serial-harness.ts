@@ -29,7 +29,7 @@ export class RecordingSink implements ReadingSink {
     this.pushes++
     for (const r of readings) this.readings.push(r)
     this.waiters = this.waiters.filter((w) => (w.check() ? (w.resolve(), false) : true))
-    return { durable: Promise.resolve({ accepted: readings.length, dropped: 0, lost: 0 }) }
+    return { durable: Promise.resolve({ accepted: readings.length, dropped: 0, lost: 0, invalid: 0 }) }
   }
 
   /** Resolves once `check()` is true (now or after a later push); rejects after timeoutMs. */
