@@ -181,6 +181,32 @@ describe('free-space guard', () => {
     }
   })
 
+  it('lists a store larger than one compaction takes in only every 30 s; a smaller one at every sample', async () => {
+    // Listing stats every file of the store (~500 for 1 GiB); above MAX_COMPACTION_BYTES the need is capped anyway.
+    let nowMs = 0
+    const disk = { stored: 60 * MiB, listings: 0 }
+    const statfs = async (): Promise<FsSpace> => ({ bavail: (500 * MiB) / 4096, bsize: 4096, blocks: (1024 * MiB) / 4096 })
+    const storeBytes = async (): Promise<number> => (disk.listings++, disk.stored)
+    const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: 10 * MiB, log: silentLogger, statfs, storeBytes, intervalMs: 1000, minIntervalMs: 100, now: () => nowMs })
+    await guard.start()
+    try {
+      for (let i = 0; i < 29; i++) {
+        nowMs += 1000
+        await guard.room() // a fresh statfs each second...
+      }
+      expect(disk.listings).toBe(1) // ...but the large store was listed once
+      nowMs += 1000
+      disk.stored = 5 * MiB // it shrank: seen at the next listing, 30 s after the last
+      await guard.room()
+      expect(disk.listings).toBe(2)
+      nowMs += 1000
+      await guard.room()
+      expect(disk.listings).toBe(3) // small now: listed at every sample
+    } finally {
+      guard.stop()
+    }
+  })
+
   it('sizes LevelDB\'s write buffer from the filesystem: 1/32 of it, 64 KiB to 2 MiB', () => {
     expect(levelDbWriteBufferBytes(4 * MiB)).toBe(128 * 1024)
     expect(levelDbWriteBufferBytes(1 * MiB)).toBe(64 * 1024)

@@ -5,7 +5,9 @@
  * is reopened, so a queue that hit ENOSPC could never drain by itself (see write-recovery.ts).
  *
  * Invariants
- * - No syscall per append: free space is sampled with statfs at most every `intervalMs`; between
+ * - No syscall per append: free space is sampled with statfs at most every `intervalMs` (the
+ *   store's directory is listed with it, or only every 30 s once it is larger than what one
+ *   compaction takes in, when its exact size no longer matters); between
  *   samples the bytes the store wrote are subtracted from the sample. That overestimates what
  *   LevelDB used (its log holds values uncompressed, its tables are compressed), so the estimate
  *   errs only towards "fuller". When the estimate reaches the reserve, a fresh sample is taken
@@ -82,6 +84,9 @@ export interface DiskSpaceOptions {
   logIntervalMs?: number
 }
 
+/** How often a store above MAX_COMPACTION_BYTES has its directory listed (see currentStoreBytes). */
+export const STORE_LIST_INTERVAL_MS = 30_000
+
 /** The default reserve: room for LevelDB's compactions (at most ~50 MiB each) on a real device... */
 export const DEFAULT_MAX_RESERVE_BYTES = 64 * 1024 * 1024
 /** ...and on a small filesystem half of it: a compaction may rewrite all the data before deleting the old tables. */
@@ -109,6 +114,7 @@ export class DiskSpaceGuard {
   private reserveFixed = false
   private filesystemBytes = Infinity
   private sampledStoreBytes = 0
+  private storeListedAtMs = -Infinity
   private readonly storeBytes: (dir: string) => Promise<number>
   private disabled = false
   private sampledFree = Infinity
@@ -271,8 +277,21 @@ export class DiskSpaceGuard {
     return Math.max(0, need === 0 ? base : Math.min(base, (free - need) / 2))
   }
 
+  /**
+   * The store's size as `levelDbNeed` uses it. Listing the directory stats every file (~500 for a
+   * 1 GiB store): above MAX_COMPACTION_BYTES the need is capped and the exact size does not matter,
+   * so a large store is listed only every STORE_LIST_INTERVAL_MS (a store that shrank meanwhile is
+   * taken as larger: the estimate errs towards "fuller" for at most that long).
+   */
+  private currentStoreBytes(): Promise<number> {
+    const t = this.now()
+    if (this.sampledStoreBytes >= MAX_COMPACTION_BYTES && t - this.storeListedAtMs < STORE_LIST_INTERVAL_MS) return Promise.resolve(this.sampledStoreBytes)
+    this.storeListedAtMs = t
+    return this.storeBytes(this.opts.dir)
+  }
+
   private sample(dir = this.opts.dir): Promise<void> {
-    this.sampling ??= Promise.all([this.statfs(dir), this.storeBytes(this.opts.dir)])
+    this.sampling ??= Promise.all([this.statfs(dir), this.currentStoreBytes()])
       .then(([s, storeBytes]) => {
         this.sampledStoreBytes = storeBytes
         if (!this.reserveFixed) {
