@@ -135,10 +135,10 @@ export class Forwarder {
       }
       const batch = await this.nextBatch(signal)
       if (this.inFlight.length > 0) {
-        // A send may have failed while the store read: launching now would put later events on
-        // the wire ahead of the failed ones (the uplink's per-key order only covers sends still
-        // pending). The yield lets a rejection that settled in the same turn as the read mark its
-        // batch first; the unsent batch is simply read again after the rewind.
+        // A send may have failed while the store read (or at once, not connected): launching now
+        // would put later events on the wire ahead of the failed ones (the uplink's per-key order
+        // only covers sends still pending). The yield lets a rejection that settled in the same
+        // turn as the read mark its batch first; the unsent batch is read again after the rewind.
         await new Promise((resolve) => setImmediate(resolve))
         if (this.inFlight.some((f) => f.failed)) continue
       }
@@ -152,8 +152,6 @@ export class Forwarder {
         continue
       }
       this.launch(batch, signal)
-      // Let a send that fails at once (not connected) say so before the next one is launched.
-      await new Promise((resolve) => setImmediate(resolve))
     }
     // Graceful stop: let what is on the wire be confirmed so it is not resent needlessly.
     while (this.inFlight.length > 0) {
