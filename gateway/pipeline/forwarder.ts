@@ -9,7 +9,8 @@
  * - At most `limits.maxInFlight` batches are outstanding. Acks happen strictly in read order
  *   (head of line), so the persisted cursor never passes an unconfirmed entry.
  * - No batch is launched once an outstanding one failed, even one read while it failed: it would
- *   reach the peer ahead of the failed entries.
+ *   reach the peer ahead of the failed entries. Such a batch is kept, not dropped: a failure that
+ *   ends in the dead-letter area is followed by no rewind, and the store would not read it again.
  * - On a retriable failure the forwarder lets every outstanding batch settle, acks the confirmed
  *   prefix, rewinds the store's read position to the ack cursor and resends from there, in order,
  *   after a full-jitter backoff. Entries after the failed batch that had been confirmed are sent
@@ -99,6 +100,7 @@ export class Forwarder {
         }
         this.state = 'backoff'
         await this.discardOutstanding()
+        this.unsent = undefined
         try {
           this.opts.store.rewind(this.uplinkId)
         } catch {
@@ -133,14 +135,19 @@ export class Forwarder {
         if (!(await this.settleHead())) await this.recover(signal)
         continue
       }
-      const batch = await this.nextBatch(signal)
+      const batch = this.unsent ?? (await this.nextBatch(signal))
+      this.unsent = undefined
       if (this.inFlight.length > 0) {
         // A send may have failed while the store read (or at once, not connected): launching now
         // would put later events on the wire ahead of the failed ones (the uplink's per-key order
         // only covers sends still pending). The yield lets a rejection that settled in the same
-        // turn as the read mark its batch first; the unsent batch is read again after the rewind.
+        // turn as the read mark its batch first. The batch waits in `unsent`: it is re-read after
+        // the rewind, or sent first if the failure was dead-lettered (no rewind follows that).
         await new Promise((resolve) => setImmediate(resolve))
-        if (this.inFlight.some((f) => f.failed)) continue
+        if (this.inFlight.some((f) => f.failed)) {
+          if (batch.length > 0) this.unsent = batch
+          continue
+        }
       }
       if (batch.length === 0) {
         if (this.inFlight.length > 0) {
@@ -222,6 +229,11 @@ export class Forwarder {
 
   private retryAfterMs: number | undefined
   private lastReason: string | undefined
+  /**
+   * A batch read while an outstanding send failed and not launched (see run()). Sent first once
+   * no failure is outstanding; dropped by a rewind, which makes the store read it again.
+   */
+  private unsent: Entry[] | undefined
 
   /**
    * After a retriable failure: let everything outstanding settle without acking it (acking past
@@ -231,6 +243,7 @@ export class Forwarder {
    */
   private async recover(signal: AbortSignal): Promise<void> {
     await this.discardOutstanding()
+    this.unsent = undefined
     this.opts.store.rewind(this.uplinkId)
     const waitMs = Math.max(this.backoff.next(), this.retryAfterMs ?? 0)
     const untilReconnect = this.lastReason === 'disconnected' && this.retryAfterMs === undefined

@@ -1,0 +1,81 @@
+/**
+ * Forwarder paths no real uplink reaches on demand: a whole send refused for good (dead-lettered,
+ * so no rewind follows) while the next batch was being read. Real LevelStore; the uplink is a
+ * scripted one that refuses its first send.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { buildEntries } from '../../test/support/eh-entries.js'
+import { UplinkError } from '../core/errors.js'
+import { silentLogger } from '../core/observability.js'
+import type { Entry, SendResult, Store, Uplink } from '../core/types.js'
+import { LevelStore } from '../store/index.js'
+import { Forwarder } from './forwarder.js'
+import { noopPipelineMetrics } from './pipeline-metrics.js'
+
+describe('Forwarder', () => {
+  it('a batch read while a send was refused for good is still sent (no rewind follows a dead-letter)', { timeout: 5_000 }, async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-fwd-unit-'))
+    const realStore = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u'] })
+    await realStore.open()
+    onTestFinished(async () => {
+      await realStore.close()
+      rmSync(dir, { recursive: true, force: true })
+    })
+    const events = buildEntries(30, 1).map(({ priority, source, id, json }) => ({ priority, source, id, json }))
+    await realStore.append({ events, counters: new Map() })
+
+    let secondReadStarted!: () => void
+    const secondRead = new Promise<void>((resolve) => (secondReadStarted = resolve))
+    let firstFailed!: () => void
+    const firstFailure = new Promise<void>((resolve) => (firstFailed = resolve))
+    let allSent!: () => void
+    const sentAll = new Promise<void>((resolve) => (allSent = resolve))
+    const delivered: string[] = []
+    let sends = 0
+    const uplink: Uplink = {
+      id: 'u',
+      type: 'scripted',
+      limits: { maxEvents: 10, maxBytes: 1e9, maxInFlight: 2, lingerMs: 0 },
+      start: async () => undefined,
+      stop: async () => undefined,
+      health: () => ({ connected: true }),
+      async send(batch: Entry[]): Promise<SendResult> {
+        if (++sends === 1) {
+          await secondRead // fail while the forwarder reads its next batch
+          firstFailed()
+          throw new UplinkError('message_too_large', 'refused for good', { retriable: false })
+        }
+        delivered.push(...batch.map((e) => e.id))
+        if (delivered.length === 20) allSent()
+        return { rejected: [] }
+      },
+    }
+    let reads = 0
+    const store = new Proxy(realStore, {
+      get(target, prop) {
+        if (prop === 'read') {
+          return async (...args: Parameters<Store['read']>) => {
+            if (++reads === 2) {
+              secondReadStarted()
+              await firstFailure
+            }
+            return target.read(...args)
+          }
+        }
+        const v = Reflect.get(target, prop) as unknown
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      },
+    }) as Store
+
+    const forwarder = new Forwarder({ uplink, store, metrics: noopPipelineMetrics, log: silentLogger, retryInitialMs: 10, retryMaxMs: 50 })
+    forwarder.start()
+    onTestFinished(() => forwarder.stop(0))
+    await sentAll // without keeping the batch read meanwhile, its 10 events were never sent
+    expect(delivered).toEqual(events.slice(10).map((e) => e.id))
+    await forwarder.stop(5000) // a graceful stop acks what was confirmed
+    expect(realStore.stats().perUplink.u!.depth).toBe(0) // 10 dead-lettered, 20 acked
+  })
+})
