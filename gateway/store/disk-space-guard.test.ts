@@ -181,11 +181,11 @@ describe('free-space guard', () => {
     }
   })
 
-  it('lists a store larger than one compaction takes in only every 30 s; a smaller one at every sample', async () => {
+  it('lists a store larger than one compaction takes in only every 30 s while there is room; otherwise at every sample', async () => {
     // Listing stats every file of the store (~500 for 1 GiB); above MAX_COMPACTION_BYTES the need is capped anyway.
     let nowMs = 0
-    const disk = { stored: 60 * MiB, listings: 0 }
-    const statfs = async (): Promise<FsSpace> => ({ bavail: (500 * MiB) / 4096, bsize: 4096, blocks: (1024 * MiB) / 4096 })
+    const disk = { stored: 60 * MiB, listings: 0, free: 500 * MiB }
+    const statfs = async (): Promise<FsSpace> => ({ bavail: disk.free / 4096, bsize: 4096, blocks: (1024 * MiB) / 4096 })
     const storeBytes = async (): Promise<number> => (disk.listings++, disk.stored)
     const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: 10 * MiB, log: silentLogger, statfs, storeBytes, intervalMs: 1000, minIntervalMs: 100, now: () => nowMs })
     await guard.start()
@@ -202,6 +202,19 @@ describe('free-space guard', () => {
       nowMs += 1000
       await guard.room()
       expect(disk.listings).toBe(3) // small now: listed at every sample
+
+      disk.stored = 60 * MiB
+      nowMs += 30_000
+      await guard.room()
+      expect(disk.listings).toBe(4)
+      disk.free = 50 * MiB // short of room: a compaction that shrinks the store is what brings it back
+      nowMs += 1000
+      expect((await guard.room()).level).not.toBe('room') // found with the size it had
+      nowMs += 1000
+      await guard.room()
+      expect(disk.listings).toBe(5) // from now on listed at every sample
+      await guard.roomNow() // a fresh sample, listing included
+      expect(disk.listings).toBe(6)
     } finally {
       guard.stop()
     }

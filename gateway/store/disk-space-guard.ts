@@ -207,7 +207,7 @@ export class DiskSpaceGuard {
    * stale one (making the emergency reserve right after LevelDB ran out of disk).
    */
   async roomNow(): Promise<DiskRoom> {
-    if (!this.disabled) await this.sample()
+    if (!this.disabled) await this.sample(this.opts.dir, true)
     return this.room()
   }
 
@@ -280,18 +280,21 @@ export class DiskSpaceGuard {
   /**
    * The store's size as `levelDbNeed` uses it. Listing the directory stats every file (~500 for a
    * 1 GiB store): above MAX_COMPACTION_BYTES the need is capped and the exact size does not matter,
-   * so a large store is listed only every STORE_LIST_INTERVAL_MS (a store that shrank meanwhile is
-   * taken as larger: the estimate errs towards "fuller" for at most that long).
+   * so a large store is listed only every STORE_LIST_INTERVAL_MS while there is room (a store that
+   * shrank meanwhile is taken as larger: the estimate errs towards "fuller" for at most that long).
+   * Short of room every sample lists it, as does `roomNow()` (`fresh`): a compaction that just
+   * shrank the store is what turns "full" back into "room" on a small filesystem.
    */
-  private currentStoreBytes(): Promise<number> {
+  private currentStoreBytes(fresh: boolean): Promise<number> {
     const t = this.now()
-    if (this.sampledStoreBytes >= MAX_COMPACTION_BYTES && t - this.storeListedAtMs < STORE_LIST_INTERVAL_MS) return Promise.resolve(this.sampledStoreBytes)
+    const cached = !fresh && this.reportedLevel === 'room' && this.sampledStoreBytes >= MAX_COMPACTION_BYTES
+    if (cached && t - this.storeListedAtMs < STORE_LIST_INTERVAL_MS) return Promise.resolve(this.sampledStoreBytes)
     this.storeListedAtMs = t
     return this.storeBytes(this.opts.dir)
   }
 
-  private sample(dir = this.opts.dir): Promise<void> {
-    this.sampling ??= Promise.all([this.statfs(dir), this.currentStoreBytes()])
+  private sample(dir = this.opts.dir, fresh = false): Promise<void> {
+    this.sampling ??= Promise.all([this.statfs(dir), this.currentStoreBytes(fresh)])
       .then(([s, storeBytes]) => {
         this.sampledStoreBytes = storeBytes
         if (!this.reserveFixed) {
@@ -354,7 +357,7 @@ export class DiskSpaceGuard {
         this.ticksSinceReclaim = 0
         await this.reclaim().catch((err: unknown) => this.opts.log.warn({ err }, 'store could not compact to free disk space'))
       }
-      await this.sample()
+      await this.sample(this.opts.dir, true) // the store's size too: a compaction may just have shrunk it
       if (this.disabled) {
         // statfs stopped working: the guard refuses nothing from now on, so nothing is left to watch.
         this.wantedBytes = 0
