@@ -48,7 +48,7 @@ describe('EventHubsUplink: a failed key holds back later sends until the uplink 
     const j = sourceOf(1) // a device whose part hangs, keeping the failed send pending
     let kFailed!: () => void
     const kFailure = new Promise<void>((resolve) => (kFailed = resolve))
-    const config = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), sendTimeoutMs: 1500 })
+    const config = eventHubsUplinkSchema.parse({ type: 'eventhubs', id: 'eh', connectionString: peer.connectionString(), sendTimeoutMs: 3000 })
     const uplink = new EventHubsUplink(config, {
       sdkRetryOptions: { retryDelayInMs: 50, maxRetryDelayInMs: 200 },
       // The real producer; only watched, to know when the SDK gave up on device k's batch.

@@ -14,10 +14,10 @@
  *
  * Refusals:
  *  - Content that can never succeed (forbidden or unmapped topic, oversize, not JSON, or a
- *    reading ingest refuses to make a CloudEvent of) is counted, not stored, and then ACKNOWLEDGED: MQTT-3.3.5-2 lets a 3.1.1 server either ack a publish it
- *    does not authorise or close the connection. Closing would make the sensor resend the same
- *    poison message on every reconnect and starve its valid traffic; Mosquitto acks for the same
- *    reason.
+ *    reading ingest refuses to make a CloudEvent of) is counted, not stored, and then
+ *    ACKNOWLEDGED: MQTT-3.3.5-2 lets a 3.1.1 server either ack a publish it does not authorise or
+ *    close the connection. Closing would make the sensor resend the same poison message on every
+ *    reconnect and starve its valid traffic; Mosquitto acks for the same reason.
  *  - A reading the store did not commit (store full with `reject_new`, disk error, gateway
  *    stopping) is NOT acknowledged: 3.1.1 has no negative PUBACK, so we close the connection and
  *    the sensor retransmits after reconnecting, by which time the store may have room.
@@ -145,7 +145,8 @@ export class IngressBroker {
           (o) => {
             if (o.accepted > 0 && !o.error) return null
             // Refused for its content (ingest counted it): acked and dropped like a malformed
-            // payload, since a retransmission would be refused again, forever.
+            // payload, since a retransmission would be refused again, forever. (One reading per
+            // push, so `invalid` and `lost` cannot both be set; `lost` wins to be safe.)
             if (o.invalid > 0 && o.lost === 0) return null
             return fail('not_durable', o.error, 'reading not stored; closing the sensor connection so it retransmits')
           },

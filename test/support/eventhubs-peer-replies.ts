@@ -13,6 +13,10 @@ export interface HubDescription {
   hubName: string
   partitionCount: number
   createdAt: Date
+  /** Answer every `$management` read with 401 (sends are still allowed). */
+  managementRefused?: boolean
+  /** Answer this many more `$management` reads with 503 (a busy or restarting service). */
+  managementFailures?: number
 }
 
 function addressOf(terminus: unknown): string | undefined {
@@ -57,6 +61,12 @@ export function answerCbs(connection: Connection, request: Message, authorized: 
 /** Answers a `$management` READ for the hub (`com.microsoft:eventhub`) or one of its partitions. */
 export function answerManagement(connection: Connection, request: Message, hub: HubDescription): boolean {
   const props = request.application_properties ?? {}
+  // A policy with only the Send claim, on a service that wants Listen for runtime information.
+  if (hub.managementRefused) return reply(connection, request, 401, "Unauthorized access. 'Listen' claim(s) are required to perform this operation.")
+  if ((hub.managementFailures ?? 0) > 0) {
+    hub.managementFailures!--
+    return reply(connection, request, 503, 'The service was unable to process the request; please retry the operation.')
+  }
   const name = props['name']
   if (props['operation'] !== 'READ') return reply(connection, request, 400, 'only READ is implemented')
   if (name !== hub.hubName) {

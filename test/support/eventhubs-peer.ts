@@ -22,7 +22,7 @@ import type { Server, Socket } from 'node:net'
 import rhea from 'rhea'
 import type { Connection, EventContext, Message, Receiver } from 'rhea'
 import { BATCH_MESSAGE_FORMAT, decodeBatchEnvelope, fromRhea, type DecodedEvent } from './amqp-batch-decode.js'
-import { addressOf, answerCbs, answerManagement } from './eventhubs-peer-replies.js'
+import { addressOf, answerCbs, answerManagement, type HubDescription } from './eventhubs-peer-replies.js'
 
 export interface EventHubsPeerOptions {
   /** @default 0 (a random free port) */
@@ -55,6 +55,7 @@ export interface ReceivedBatch {
 export interface EventHubsPeerStats {
   connections: number
   cbsRequests: number
+  /** `$management` reads (getPartitionIds, properties), answered or refused. */
   managementRequests: number
   serverBusyRejections: number
   tooLargeRejections: number
@@ -86,6 +87,10 @@ export interface EventHubsPeer {
   setMaxMessageSize(bytes: number): void
   /** `false`: answer put-token with 401 (a rotated key), until set back to `true`. */
   setAuthorized(ok: boolean): void
+  /** `true`: answer `$management` reads (getPartitionIds) with 401, as for a Send-only policy; sends still go through. */
+  refuseManagement(on: boolean): void
+  /** Answers the next `n` `$management` reads with 503 (transient). */
+  failManagement(n: number): void
   /** `true`: leave hub deliveries unsettled (a hung service); they stay unsettled for good. */
   stallDeliveries(on: boolean): void
   /**
@@ -115,7 +120,7 @@ const BUSY_DESCRIPTION =
   'The request was terminated because the entity is being throttled. Error code : 50002. Please wait 4 seconds and try again.'
 
 export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promise<EventHubsPeer> {
-  const hub = { hubName: opts.hubName ?? 'hub', partitionCount: opts.partitionCount ?? 4, createdAt: new Date() }
+  const hub: HubDescription = { hubName: opts.hubName ?? 'hub', partitionCount: opts.partitionCount ?? 4, createdAt: new Date() }
   let maxMessageSize = opts.maxMessageSize ?? MiB
   let authorized = true
   let stalled = false
@@ -335,6 +340,8 @@ export async function startEventHubsPeer(opts: EventHubsPeerOptions = {}): Promi
     },
     setMaxMessageSize(bytes) { maxMessageSize = bytes },
     setAuthorized(ok) { authorized = ok },
+    refuseManagement(on) { hub.managementRefused = on },
+    failManagement(n) { hub.managementFailures = n },
     stallDeliveries(on) { stalled = on },
     stallDeliveriesOf(partitionKey) { stalledKey = partitionKey },
     stats: () => ({ ...stats, undecodedDeliveries: undecoded.length }),

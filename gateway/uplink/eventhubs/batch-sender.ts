@@ -131,6 +131,22 @@ export function groupByKey<T>(items: readonly T[], keyOf: (item: T) => string): 
   return groups
 }
 
+/** How `sendGroups` sends; only `producer`, `call` and `concurrency` are required. */
+export interface SendGroupsOptions {
+  producer: BatchProducer
+  call: GuardedCall
+  /** Keys sent at once; each key stays sequential. */
+  concurrency: number
+  /** Each key's place in line (key-order.ts); a key without one goes at once. */
+  turns?: ReadonlyMap<string, KeyTurn>
+  /** Ends waits for a turn. */
+  signal?: AbortSignal
+  /** Splits a message of several entries (batch mode) that the hub refused as too large. */
+  split?: SplitMessage
+  /** Where a key's AMQP batches go. @default the key as partition key */
+  target?: (key: string) => BatchTarget
+}
+
 /**
  * Sends every group, up to `concurrency` keys at once. A group's key is a partition key, or with
  * `target` mapping it, a partition id (routing: partition). Each key first waits for its turn (when
@@ -139,16 +155,10 @@ export function groupByKey<T>(items: readonly T[], keyOf: (item: T) => string): 
  * Resolves with the events refused for their content; rejects with the SDK failure(s) (an
  * AggregateError when several keys failed).
  */
-export async function sendGroups(
-  producer: BatchProducer,
-  call: GuardedCall,
-  groups: Map<string, PreparedEvent[]>,
-  concurrency: number,
-  turns: ReadonlyMap<string, KeyTurn> = new Map(),
-  signal: AbortSignal = new AbortController().signal,
-  split: SplitMessage = () => undefined,
-  target: (key: string) => BatchTarget = (key) => ({ partitionKey: key }),
-): Promise<Rejection[]> {
+export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: SendGroupsOptions): Promise<Rejection[]> {
+  const { producer, call, concurrency, turns = new Map<string, KeyTurn>(), signal = new AbortController().signal } = options
+  const split = options.split ?? (() => undefined)
+  const target = options.target ?? ((key: string): BatchTarget => ({ partitionKey: key }))
   const rejected: Rejection[] = []
   const failures: unknown[] = []
   const queue = [...groups.entries()]

@@ -118,7 +118,8 @@ export const eventHubsUplinkSchema = z
      * AMQP batch per partition instead of one per device: far fewer round trips with many devices
      * or a slow link, ~20% less CPU. Order per device is kept the same way, but events carry no
      * partition key, and when the hub's partition count is raised a device moves partition (as
-     * it does with `key`). See partition-routing.ts. @default key
+     * it does with `key`). A hub that will not list its partitions to this policy gets partition
+     * keys instead (same partitions). See partition-routing.ts. @default key
      */
     routing: z.enum(['key', 'partition']).default('key'),
   })

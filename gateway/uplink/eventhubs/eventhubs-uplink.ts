@@ -23,11 +23,11 @@ import { encodeMessages, splitBatchMessage } from './message-encoder.js'
 import { groupByKey, sendGroups, type GuardedCall, type PreparedEvent, type Rejection } from './batch-sender.js'
 import { classifyEventHubsError, type ClassifyOptions } from './classify-error.js'
 import { batchLimitsOf, type EventHubsUplinkConfig } from './config.js'
-import { KeyOrder } from './key-order.js'
+import { KeyOrder, type KeyTurn, type SendPlace } from './key-order.js'
 import { SendWatch } from './send-watch.js'
 import { linkSignals, withDeadline } from './op-deadline.js'
 import { compilePartitionKey, type PartitionKeyFn } from './partition-key.js'
-import { PartitionRouter, targetOf } from './partition-routing.js'
+import { PartitionRouter } from './partition-routing.js'
 import { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
 
 /**
@@ -109,10 +109,7 @@ export class EventHubsUplink implements Uplink {
     this.stopController = new AbortController()
     setMaxListeners(0, this.stopController.signal) // one listener per outstanding send (linkSignals)
     const client = this.client
-    this.router =
-      this.config.routing === 'partition'
-        ? new PartitionRouter(() => this.guardedCall([this.stopController.signal])('getPartitionIds', (signal) => client.getPartitionIds({ abortSignal: signal })))
-        : undefined
+    this.router = this.config.routing === 'partition' ? this.partitionRouter(client) : undefined
     this.routeChain = Promise.resolve()
     this.setState({ connected: false, detail: 'connecting' })
     void this.warmUp(client)
@@ -141,28 +138,43 @@ export class EventHubsUplink implements Uplink {
   async send(batch: Entry[], signal: AbortSignal): Promise<SendResult> {
     const client = this.client
     if (!client) throw new UplinkError('stopped', `uplink ${this.id} is not running`, { retriable: true })
-    const router = this.router
-    if (router) await this.routerReady(router)
-    const keyOf = router ? (e: Entry) => router.partitionOf(this.keyOf(e)) : this.keyOf
-    const rejected: Rejection[] = []
-    const groups = new Map<string, PreparedEvent[]>()
-    for (const [key, entries] of groupByKey(batch, keyOf)) {
-      const messages = encodeMessages(entries, this.config, rejected)
-      if (messages.length > 0) groups.set(key, messages)
-    }
-    if (groups.size === 0) return { rejected }
-    const seq = ++this.opSeq
+    // Taken before anything is awaited: a stop and start meanwhile must not relabel this send.
     const stopSignal = this.stopController.signal
-    // Synchronously after the router's chain (which keeps call order): the place in line per key
-    // (per partition with routing: partition) is the order the forwarder called send().
-    const place = this.keyOrder.enter(groups.keys())
+    const router = this.router
+    const seq = ++this.opSeq
+    // Pending from here: a send that fails before it knows its keys holds its failure too.
+    const place = this.keyOrder.begin()
     const scope = linkSignals([signal, stopSignal])
     const watchToken = this.watch.begin()
+    let turns = new Map<string, KeyTurn>()
     let confirmed = false
     try {
-      rejected.push(...(await sendGroups(client, this.guardedCall([scope.signal]), groups, KEY_CONCURRENCY, place.turns, scope.signal, splitBatchMessage, targetOf(this.config.routing))))
-      confirmed = true
+      if (router) await this.routerReady(router, place)
+      const routeOf = router ? (e: Entry): string => router.routeOf(this.keyOf(e)) : this.keyOf
+      const rejected: Rejection[] = []
+      const groups = new Map<string, PreparedEvent[]>()
+      for (const [route, entries] of groupByKey(batch, routeOf)) {
+        const messages = encodeMessages(entries, this.config, rejected)
+        if (messages.length > 0) groups.set(route, messages)
+      }
+      if (groups.size > 0) {
+        // Synchronously after the router's chain (which keeps call order): the place in line per
+        // key (per partition with routing: partition) is the order the forwarder called send().
+        turns = place.enter(groups.keys())
+        const target = router ? (route: string) => router.targetOf(route) : undefined
+        const call = this.guardedCall([scope.signal])
+        const options = { producer: client, call, concurrency: KEY_CONCURRENCY, turns, signal: scope.signal, split: splitBatchMessage, target }
+        rejected.push(...(await sendGroups(groups, options)))
+        confirmed = true
+        this.record(seq, undefined)
+      }
+      if (rejected.length > 0) {
+        const reasons = [...new Set(rejected.map((r) => r.reason))]
+        this.log.warn({ code: 'GW_ERR_UPLINK_REJECTED', rejected: rejected.length, reasons }, 'events refused for their content')
+      }
+      return { rejected }
     } catch (err) {
+      place.fail(err)
       const failure = stopSignal.aborted
         ? new UplinkError('stopped', `uplink ${this.id} stopped during a send`, { retriable: true, cause: err })
         : classifyEventHubsError(err, this.classifyOptions)
@@ -173,15 +185,9 @@ export class EventHubsUplink implements Uplink {
       scope.dispose()
       // sendGroups settles every turn; this only guards the key order against an unexpected throw
       // (an unsettled turn would hold that device back until the next stop). settle is idempotent.
-      for (const turn of place.turns.values()) turn.settle(new Error('send ended before this partition key settled'))
+      for (const turn of turns.values()) turn.settle(new Error('send ended before this partition key settled'))
       place.release()
     }
-    this.record(seq, undefined)
-    if (rejected.length > 0) {
-      const reasons = [...new Set(rejected.map((r) => r.reason))]
-      this.log.warn({ code: 'GW_ERR_UPLINK_REJECTED', rejected: rejected.length, reasons }, 'events refused for their content')
-    }
-    return { rejected }
   }
 
   /**
@@ -192,19 +198,41 @@ export class EventHubsUplink implements Uplink {
     return this.watch.apply({ ...this.state })
   }
 
-  /** Waits, in call order, until the router knows the partition ids; a failure is classified like a send's. */
-  private async routerReady(router: PartitionRouter): Promise<void> {
-    const mine = this.routeChain.then(() => router.ready())
+  /**
+   * Waits, in call order, until the router can route. A send queued behind a failure (held by the
+   * key order until no send is pending) fails with it without asking the hub again: the forwarder
+   * resends from the failed batch, and a later send must not go out ahead of it.
+   */
+  private async routerReady(router: PartitionRouter, place?: SendPlace): Promise<void> {
+    const mine = this.routeChain.then(async () => {
+      const held = this.keyOrder.heldFailure
+      if (held) throw held.err
+      try {
+        await router.ready()
+      } catch (err) {
+        // Held before this link settles: the next send's link runs as soon as it does, before
+        // this send's own catch would get to it.
+        place?.fail(err)
+        throw err
+      }
+    })
     this.routeChain = mine.catch(() => undefined)
-    try {
-      await mine
-    } catch (err) {
-      const failure = this.stopController.signal.aborted
-        ? new UplinkError('stopped', `uplink ${this.id} stopped during a send`, { retriable: true, cause: err })
-        : classifyEventHubsError(err, this.classifyOptions)
-      this.record(++this.opSeq, failure)
-      throw failure
-    }
+    await mine
+  }
+
+  /** `routing: partition`: reads the ids under the deadline; falls back to keys if the hub will not tell them. */
+  private partitionRouter(client: ProducerClient): PartitionRouter {
+    return new PartitionRouter(
+      () => this.guardedCall([this.stopController.signal])('getPartitionIds', (signal) => client.getPartitionIds({ abortSignal: signal })),
+      {
+        refusedIds: (err) => classifyEventHubsError(err, this.classifyOptions).reason === 'unauthorized',
+        onFallback: (err) => this.log.warn(
+          { err: String((err as Error)?.message ?? err) },
+          'routing: partition needs to read the hub\'s partitions, which this policy may not (Listen claim); ' +
+            'sending by partition key instead: each device stays on the same partition, in AMQP batches per device',
+        ),
+      },
+    )
   }
 
   private guardedCall(parents: readonly AbortSignal[]): GuardedCall {

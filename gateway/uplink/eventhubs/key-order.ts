@@ -22,6 +22,13 @@
  *   once in the chaos clock-jump case. The forwarder's resend after a rewind starts only once every
  *   outstanding send settled, so it is never held back by a failure it is already retrying.
  *
+ * - A send counts as pending from `begin()`, before it knows its keys (with `routing: partition`
+ *   it first waits for the partition ids): a send that fails there (`fail`) holds its failure the
+ *   same way, so the sends queued behind it cannot go out ahead of its events.
+ *
+ * "Key" here is whatever one AMQP batch is routed by: a partition key, or with `routing: partition`
+ * a partition id.
+ *
  * Memory: one entry per key with a send pending; an entry is removed when its last send settles.
  * The held failure is dropped when the last pending send is released.
  */
@@ -39,9 +46,15 @@ export interface KeyTurn {
   settle(err?: unknown): void
 }
 
-/** The turns of one send(), and the way to say the send is over (call `release` exactly once). */
+/** One send()'s place, from `begin()`; call `release` exactly once, when the send settled. */
 export interface SendPlace {
-  turns: Map<string, KeyTurn>
+  /**
+   * Takes a turn for every key of the send, behind earlier pending sends of the same keys. Call at
+   * most once; the order of `enter` calls is the order of the sends on the wire.
+   */
+  enter(keys: Iterable<string>): Map<string, KeyTurn>
+  /** The send failed before it entered its keys: its failure is held like a failed turn's. */
+  fail(err: unknown): void
   /** The send settled (every turn settled): once no send is pending, a held failure is dropped. */
   release(): void
 }
@@ -62,20 +75,36 @@ export class KeyOrder {
     return this.tails.size
   }
 
-  /** Takes a turn for every key of one send(), behind earlier pending sends of the same keys. */
-  enter(keys: Iterable<string>): SendPlace {
-    const turns = new Map<string, KeyTurn>()
-    for (const key of keys) turns.set(key, this.turn(key))
+  /** The failure held since the uplink was last quiet, if any. */
+  get heldFailure(): { err: unknown } | undefined {
+    return this.held
+  }
+
+  /** A send starts: it is pending from now until `release()`. */
+  begin(): SendPlace {
     this.pendingSends++
     let released = false
     return {
-      turns,
+      enter: (keys) => {
+        const turns = new Map<string, KeyTurn>()
+        for (const key of keys) turns.set(key, this.turn(key))
+        return turns
+      },
+      fail: (err) => {
+        this.held ??= { err }
+      },
       release: () => {
         if (released) return
         released = true
         if (--this.pendingSends === 0) this.held = undefined
       },
     }
+  }
+
+  /** `begin()` and `enter(keys)` at once (a send that knows its keys). */
+  enter(keys: Iterable<string>): { turns: Map<string, KeyTurn>; release: () => void } {
+    const place = this.begin()
+    return { turns: place.enter(keys), release: place.release }
   }
 
   private turn(key: string): KeyTurn {
