@@ -12,7 +12,7 @@ import { EventHubsUplink } from '../gateway/uplink/eventhubs/eventhubs-uplink.js
 import { partitionIndexOf } from '../gateway/uplink/eventhubs/partition-hash.js'
 import { PartitionRouter, REFRESH_MS } from '../gateway/uplink/eventhubs/partition-routing.js'
 import { buildEntries, sourceOf } from './support/eh-entries.js'
-import { ehVerdict } from './support/eh-verdict.js'
+import { cloudEventsIn, cloudEventsOf, ehVerdict } from './support/eh-verdict.js'
 import { never } from './support/eh-uplink-harness.js'
 import { repoRoot } from './support/cli-run.js'
 import { startPeerForTest, startPeerWithUplinkForTest, startUplinkForTest } from './per-test-resources.js'
@@ -45,18 +45,19 @@ describe('partition hash', () => {
 })
 
 describe('EventHubsUplink, routing: partition', () => {
-  for (const thread of ['main', 'worker'] as const) {
-    it(`sends each device's events to the partition of its key, one AMQP batch per partition, in order (thread: ${thread})`, async () => {
-      const { peer, uplink } = await startPeerWithUplinkForTest({ partitionCount: 4 }, { routing: 'partition', mode: 'structured', thread })
+  // batch mode too: a JSON batch document then holds several devices of one partition.
+  const cases = [['main', 'structured'], ['worker', 'structured'], ['main', 'batch']] as const
+  for (const [thread, mode] of cases) {
+    it(`sends each device's events to the partition of its key, one AMQP batch per partition, in order (thread: ${thread}, ${mode})`, async () => {
+      const { peer, uplink } = await startPeerWithUplinkForTest({ partitionCount: 4 }, { routing: 'partition', mode, thread })
       const devices = 40
       const entries = buildEntries(devices * 10, devices)
       expect(await uplink.send(entries, never)).toEqual({ rejected: [] })
 
       const got = peer.received()
-      expect(got).toHaveLength(entries.length)
+      expect(cloudEventsOf(got)).toHaveLength(entries.length)
       for (const ev of got) {
-        const source = (JSON.parse(ev.body.toString('utf8')) as { source: string }).source
-        expect(ev.address).toBe(`hub/Partitions/${partitionIndexOf(source, 4)}`)
+        for (const { source } of cloudEventsIn(ev)) expect(ev.address).toBe(`hub/Partitions/${partitionIndexOf(source, 4)}`)
         expect(ev.partitionKey).toBeUndefined() // a partition sender carries no key
       }
       expect(peer.batches().length).toBeLessThanOrEqual(4) // not one per device

@@ -1,5 +1,6 @@
 /**
- * One partition key's stored entries → the AMQP messages the uplink sends, in order.
+ * One partition key's stored entries (with `routing: partition`, one partition's, of several
+ * devices) → the AMQP messages the uplink sends, in order.
  *
  * - `binary` / `structured`: one message per entry (amqp-binding.ts); an entry that cannot be
  *   expressed is rejected alone (`invalid_event`, dead-lettered by the forwarder).
