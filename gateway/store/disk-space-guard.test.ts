@@ -2,7 +2,7 @@
  * The free-space guard (disk-space-guard.ts) with an injected statfs, and the recovery from
  * LevelDB's sticky ENOSPC (write-recovery.ts) on a real, tiny tmpfs (root only; skipped otherwise).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { statfs } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -179,6 +179,41 @@ describe('free-space guard', () => {
     } finally {
       guard.stop()
     }
+  })
+
+  it('the reclaim flushes the memtable without compacting any table (real LevelDB)', async () => {
+    // The flush used to be a compactRange over two meta keys, "a tiny range"; but every batch writes
+    // the meta keys, so every table holds them, and that compacted the whole store.
+    const fs = new FakeFs()
+    // Interval 0: every append samples, and the timer ticks as fast as it can.
+    const store = await openStore(fs, 'drop_oldest', { diskCheckIntervalMs: 0 })
+    const dir = dirs[dirs.length - 1]!
+    const tables = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.ldb'))
+    const logs = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.log'))
+    let stored = 0
+    // Three batches of ~230 KiB, each flushed by a reclaim: tables that a compaction would merge.
+    for (const from of [0, 1000, 2000]) {
+      stored += (await store.append({ events: makeEvents(from, 1000), counters: new Map() })).accepted
+      const [tablesBefore, logsBefore] = [tables(), logs()]
+      fs.freeBytes = 2 * MiB // critical: the guard's timer reclaims
+      // 10 ticks (nothing deleted) and one more: the reclaim is done by then.
+      const reclaimed = fs.sampled(12)
+      // An append that is refused starts the timer. (One that awaits a sample the timer started
+      // before the change still sees room: then the next one is refused.)
+      let refused = 0
+      while (refused === 0) {
+        const r = await store.append({ events: makeEvents(9000 + from, 1), counters: new Map() })
+        stored += r.accepted
+        refused = r.rejected
+      }
+      await reclaimed
+      expect(logs()).not.toEqual(logsBefore) // flushed: LevelDB started a new log
+      expect(tables()).toEqual(expect.arrayContaining(tablesBefore)) // and compacted nothing
+      fs.freeBytes = 100 * MiB
+      await fs.sampled(1) // the timer sees room again, and stops
+    }
+    expect(tables().length).toBeGreaterThanOrEqual(3)
+    expect(store.stats().entries).toBe(stored)
   })
 
   it('lists a store larger than one compaction takes in only every 30 s while there is room; otherwise at every sample', async () => {

@@ -117,6 +117,13 @@ export function uplinkOfDeadLetterKey(key: string): string {
  */
 export const KEY_AREAS: readonly string[] = [COUNTER_PREFIX, META_PREFIX, CURSOR_PREFIX, DEAD_LETTER_PREFIX, entryPrefix('alert'), entryPrefix('telemetry')]
 
+/**
+ * A key range below every key area: LevelDB's compactRange over it only flushes the memtable (and
+ * deletes obsolete files), because no table holds a key in it. (A range of meta keys is not that:
+ * every batch writes them, so every table holds them and compacting them rewrites the store.)
+ */
+export const FLUSH_ONLY_RANGE: readonly [string, string] = ['!', '!~']
+
 /** Throws a TypeError naming the field when an uplink id could break the key layout. */
 export function assertUplinkIds(uplinks: readonly string[]): void {
   for (const id of uplinks) {

@@ -22,7 +22,7 @@ import { BlockingAppender } from './block-appender.js'
 import { DbGate } from './db-gate.js'
 import { DiskSpaceGuard, type StatFs } from './disk-space-guard.js'
 import { DropCounter } from './drop-counter.js'
-import { assertUplinkIds, entryKey, entryPrefix, frontKey } from './keys.js'
+import { FLUSH_ONLY_RANGE, assertUplinkIds, entryKey, entryPrefix } from './keys.js'
 import type { CursorState, PerClass } from './log-state.js'
 import type { CommitOptions, LogWriter, StoreContext } from './log-writer.js'
 import { requestRepair, type SalvageReport } from './salvage.js'
@@ -328,7 +328,7 @@ export abstract class StoreCore {
 
   /**
    * Short of disk space: has LevelDB give space back now instead of when more writes make it.
-   * Any compactRange first flushes the memtable (its log, which holds values uncompressed, is then
+   * First a flush of the memtable alone (its log, which holds values uncompressed, is then
    * deleted); compacting the deleted front of each class drops the deleted entries' data.
    */
   private async reclaimSpace(): Promise<void> {
@@ -337,7 +337,7 @@ export abstract class StoreCore {
       const db = this.ctx!.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }
       if (typeof db.compactRange !== 'function') return
       const compact = (start: string, end: string): Promise<void> => db.compactRange!.call(this.ctx!.db, start, end)
-      await compact(frontKey('alert'), frontKey('telemetry')) // a tiny range: the memtable flush
+      await compact(...FLUSH_ONLY_RANGE)
       for (const priority of PRIORITIES) {
         const log = this.ctx!.logs[priority]
         const front = log.first?.offset ?? log.next
