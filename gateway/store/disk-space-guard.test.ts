@@ -181,6 +181,39 @@ describe('free-space guard', () => {
     }
   })
 
+  it('the reclaim compacts only with room for three copies of the live data, else it only flushes', async () => {
+    // Found by the chaos ENOSPC case at 8,000 readings/s on a 4 MiB tmpfs (4 of 24 runs): the
+    // reclaim's compactRange compacted level 0 into 1 and then level 1 into 2 (a store's first
+    // table sits at level 2), each pass rewriting the whole 1.5 MiB store, and an append's eviction
+    // scan open when the first pass ended kept that pass's inputs on disk: three copies, and the
+    // second pass's table write met ENOSPC. Room for one rewrite (levelDbNeed) is not enough.
+    vi.useFakeTimers()
+    try {
+      const disk = { free: 2.4 * MiB, stored: 1.7 * MiB }
+      const statfs = async (): Promise<FsSpace> => ({ bavail: Math.floor(disk.free / 4096), bsize: 4096, blocks: (4 * MiB) / 4096 })
+      const guard = new DiskSpaceGuard({ dir: '/unused', minFreeBytes: undefined, log: silentLogger, statfs, storeBytes: async () => disk.stored, intervalMs: 100, minIntervalMs: 10 })
+      let liveBytes = 8 * MiB // the chaos readings' padding compresses: more live bytes than table bytes
+      const answers: boolean[] = []
+      guard.reclaim = async (compactionFits) => void answers.push(await compactionFits(liveBytes))
+      await guard.start()
+      expect((await guard.room()).level).toBe('full') // 1.7 MiB + a 128 KiB write buffer fit once: the timer runs
+      const reclaimOnce = async (): Promise<void> => {
+        guard.noteDeleted()
+        await vi.advanceTimersByTimeAsync(3 * 100) // RECLAIM_MIN_TICKS after deletions
+      }
+      await reclaimOnce()
+      expect(answers).toEqual([false]) // the rewrite is the store's 1.7 MiB: 3 x 1.7 MiB + 128 KiB > 2.4 MiB free
+      liveBytes = 0.75 * MiB // most of it deleted: what a compaction writes is the live data, not the tables
+      await reclaimOnce()
+      liveBytes = 0.8 * MiB
+      await reclaimOnce()
+      expect(answers).toEqual([false, true, false]) // 2.375 MiB fits in 2.4 MiB, 2.53 MiB does not
+      guard.stop()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('the reclaim flushes the memtable without compacting any table (real LevelDB)', async () => {
     // The flush used to be a compactRange over two meta keys, "a tiny range"; but every batch writes
     // the meta keys, so every table holds them, and that compacted the whole store.
@@ -196,7 +229,7 @@ describe('free-space guard', () => {
       stored += (await store.append({ events: makeEvents(from, 1000), counters: new Map() })).accepted
       const [tablesBefore, logsBefore] = [tables(), logs()]
       fs.freeBytes = 2 * MiB // critical: the guard's timer reclaims
-      // 10 ticks (nothing deleted) and one more: the reclaim is done by then.
+      // 10 ticks (nothing deleted), the reclaim's own sample, one more: the reclaim is done by then.
       const reclaimed = fs.sampled(12)
       // An append that is refused starts the timer. (One that awaits a sample the timer started
       // before the change still sees room: then the next one is refused.)

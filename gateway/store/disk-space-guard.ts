@@ -39,6 +39,15 @@
  *   itself), and every RECLAIM_RETRY_TICKS ticks otherwise, so a store with nothing left to delete
  *   cannot stay short of space because LevelDB has no reason to compact (a blocked append would
  *   wait forever).
+ * - The reclaim compacts only when a fresh sample has room for three copies of the store's live
+ *   data plus a write buffer (`compactionFits`), else it only flushes. Its compactRange is not one
+ *   compaction: LevelDB compacts level by level down to the deepest level holding the range, and a
+ *   store's first table sits at level 2, so it rewrites all live data twice back to back; an
+ *   iterator open when the first pass ends (an append's eviction scan, a read) keeps that pass's
+ *   inputs on disk through the second. The usual need above covers one rewrite, not that: at
+ *   8,000 readings/s on a 4 MiB tmpfs the reclaim's second pass met ENOSPC with three 1.5 MiB
+ *   copies of the store on disk. Live data, not the directory's size: a store whose entries were
+ *   all deleted compacts to almost nothing, and is the store the reclaim is there for.
  * - A statfs that fails (unsupported filesystem) disables the guard with one warning: an unknown
  *   amount of free space is never a reason to refuse data.
  * - The store's emergency reserve file (reserve-file.ts) lies beside the store's directory, so it
@@ -131,8 +140,12 @@ export class DiskSpaceGuard {
   private wantedBytes = 0
   private lastHeadroom = 0
   private ticksSinceReclaim = 0
-  /** Called by the timer to have LevelDB give back disk space; set by the store. */
-  reclaim: () => Promise<void> = async () => undefined
+  /**
+   * Called by the timer to have LevelDB give back disk space; set by the store. It flushes the
+   * memtable, then asks `compactionFits` with the bytes of the data it still holds (what compacting
+   * writes at most) and compacts what was deleted only when told yes.
+   */
+  reclaim: (compactionFits: (liveBytes: number) => Promise<boolean>) => Promise<void> = async () => undefined
   /** Called when the level went up (room freed): wakes blocked appends. */
   onRoom: () => void = () => undefined
 
@@ -278,6 +291,20 @@ export class DiskSpaceGuard {
   }
 
   /**
+   * Whether the reclaim may compact a store holding `liveBytes` of data, from a fresh sample (the
+   * reclaim's flush just deleted a log). Its compactRange may write all live data twice while the
+   * first copy's inputs stay on disk (see the design block), and appends meanwhile are only held
+   * to the usual need, one rewrite more: three copies of the live data (at most the store's bytes,
+   * capped like levelDbNeed) plus a write buffer must fit in the free space.
+   */
+  private async compactionFits(liveBytes: number): Promise<boolean> {
+    await this.sample()
+    if (this.disabled) return true
+    const rewrite = Math.min(liveBytes, this.sampledStoreBytes + this.writtenSinceSample, MAX_COMPACTION_BYTES)
+    return this.estimatedFreeBytes() >= 3 * rewrite + this.writeBufferBytes()
+  }
+
+  /**
    * The store's size as `levelDbNeed` uses it. Listing the directory stats every file (~500 for a
    * 1 GiB store): above MAX_COMPACTION_BYTES the need is capped and the exact size does not matter,
    * so a large store is listed only every STORE_LIST_INTERVAL_MS while there is room (a store that
@@ -355,7 +382,7 @@ export class DiskSpaceGuard {
       if ((this.deletedSinceReclaim && this.ticksSinceReclaim >= RECLAIM_MIN_TICKS) || this.ticksSinceReclaim >= RECLAIM_RETRY_TICKS) {
         this.deletedSinceReclaim = false
         this.ticksSinceReclaim = 0
-        await this.reclaim().catch((err: unknown) => this.opts.log.warn({ err }, 'store could not compact to free disk space'))
+        await this.reclaim((liveBytes) => this.compactionFits(liveBytes)).catch((err: unknown) => this.opts.log.warn({ err }, 'store could not compact to free disk space'))
       }
       await this.sample(this.opts.dir, true) // the store's size too: a compaction may just have shrunk it
       if (this.disabled) {

@@ -22,7 +22,7 @@ import { BlockingAppender } from './block-appender.js'
 import { DbGate } from './db-gate.js'
 import { DiskSpaceGuard, type StatFs } from './disk-space-guard.js'
 import { DropCounter } from './drop-counter.js'
-import { FLUSH_ONLY_RANGE, assertUplinkIds, entryKey, entryPrefix } from './keys.js'
+import { FLUSH_ONLY_RANGE, KEY_AREAS, assertUplinkIds, entryKey, entryPrefix, prefixRange } from './keys.js'
 import type { CursorState, PerClass } from './log-state.js'
 import type { CommitOptions, LogWriter, StoreContext } from './log-writer.js'
 import { requestRepair, type SalvageReport } from './salvage.js'
@@ -32,6 +32,19 @@ import { openStoreContext } from './store-open.js'
 import { ReserveFile, reserveFileBytes, reserveFilePath } from './reserve-file.js'
 import { causedByOutOfSpace, existingAncestor, isDamage } from './store-util.js'
 import { WriteRecovery } from './write-recovery.js'
+
+/** What the store uses of classic-level beyond the `level` API (absent in browser-level). */
+interface ClassicLevelExtras {
+  compactRange?: (start: string, end: string) => Promise<void>
+  approximateSize?: (start: string, end: string) => Promise<number>
+}
+
+const ENTRY_AREAS = PRIORITIES.map(entryPrefix)
+
+function rangeOf(prefix: string): [string, string] {
+  const { gte, lt } = prefixRange(prefix)
+  return [gte, lt]
+}
 
 /** After a failed attempt to make the emergency reserve, the next one waits this long. */
 const RESERVE_RETRY_MS = 10 * 60_000
@@ -121,7 +134,7 @@ export abstract class StoreCore {
     this.drops = new DropCounter(this.log)
     this.disk = new DiskSpaceGuard({ dir: opts.dir, minFreeBytes: opts.minFreeBytes, log: this.log, statfs: opts.statfs, intervalMs: opts.diskCheckIntervalMs })
     this.disk.onRoom = () => this.space.notify()
-    this.disk.reclaim = () => this.reclaimSpace()
+    this.disk.reclaim = (compactionFits) => this.reclaimSpace(compactionFits)
     this.blocking = new BlockingAppender({
       maxBytes: opts.maxBytes,
       commit: (events, counters, commitOpts) => this.commitLocked(events, counters, commitOpts),
@@ -329,15 +342,22 @@ export abstract class StoreCore {
   /**
    * Short of disk space: has LevelDB give space back now instead of when more writes make it.
    * First a flush of the memtable alone (its log, which holds values uncompressed, is then
-   * deleted); compacting the deleted front of each class drops the deleted entries' data.
+   * deleted); then, if the guard finds room for it (compacting may rewrite all live data twice,
+   * see disk-space-guard.ts), compacting the deleted front of each class drops the deleted
+   * entries' data.
    */
-  private async reclaimSpace(): Promise<void> {
+  private async reclaimSpace(compactionFits: (liveBytes: number) => Promise<boolean>): Promise<void> {
     if (this.state !== 'open') return
     await this.reading(async () => {
-      const db = this.ctx!.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }
-      if (typeof db.compactRange !== 'function') return
+      const db = this.ctx!.db as unknown as ClassicLevelExtras
+      if (typeof db.compactRange !== 'function' || typeof db.approximateSize !== 'function') return
       const compact = (start: string, end: string): Promise<void> => db.compactRange!.call(this.ctx!.db, start, end)
       await compact(...FLUSH_ONLY_RANGE)
+      // Entries are sized in memory; the other areas (dead letters above all) are not, so their
+      // bytes in the tables (the memtable was just flushed) are asked of LevelDB.
+      let liveBytes = this.writer!.usedBytes()
+      for (const area of KEY_AREAS.filter((a) => !ENTRY_AREAS.includes(a))) liveBytes += await db.approximateSize!.call(this.ctx!.db, ...rangeOf(area))
+      if (!(await compactionFits(liveBytes))) return
       for (const priority of PRIORITIES) {
         const log = this.ctx!.logs[priority]
         const front = log.first?.offset ?? log.next
