@@ -298,7 +298,7 @@ export class DiskSpaceGuard {
    * capped like levelDbNeed) plus a write buffer must fit in the free space.
    */
   private async compactionFits(liveBytes: number): Promise<boolean> {
-    await this.sample()
+    await this.sample(this.opts.dir, true)
     if (this.disabled) return true
     const rewrite = Math.min(liveBytes, this.sampledStoreBytes + this.writtenSinceSample, MAX_COMPACTION_BYTES)
     return this.estimatedFreeBytes() >= 3 * rewrite + this.writeBufferBytes()
