@@ -18,17 +18,7 @@ import { LevelStore } from '../gateway/store/index.js'
 import { buildEntries } from './support/eh-entries.js'
 import { ehVerdict } from './support/eh-verdict.js'
 import { startPeerForTest, startUplinkForTest } from './per-test-resources.js'
-
-/** `target` with one method replaced (the rest bound to the target). */
-function withMethod<T extends object, K extends keyof T>(target: T, name: K, impl: T[K]): T {
-  return new Proxy(target, {
-    get(t, p) {
-      if (p === name) return impl
-      const v = Reflect.get(t, p) as unknown
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v
-    },
-  })
-}
+import { withMethod } from './support/with-method.js'
 
 describe('Forwarder: a send that fails while the next batch is read', () => {
   it('does not launch that batch: every device first reaches the peer in order, nothing lost', { timeout: 30_000 }, async () => {

@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { buildEntries } from '../../test/support/eh-entries.js'
+import { withMethod } from '../../test/support/with-method.js'
 import { UplinkError } from '../core/errors.js'
 import { silentLogger } from '../core/observability.js'
 import type { Entry, SendResult, Store, Uplink } from '../core/types.js'
@@ -54,21 +55,13 @@ describe('Forwarder', () => {
       },
     }
     let reads = 0
-    const store = new Proxy(realStore, {
-      get(target, prop) {
-        if (prop === 'read') {
-          return async (...args: Parameters<Store['read']>) => {
-            if (++reads === 2) {
-              secondReadStarted()
-              await firstFailure
-            }
-            return target.read(...args)
-          }
-        }
-        const v = Reflect.get(target, prop) as unknown
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
-      },
-    }) as Store
+    const store = withMethod<Store, 'read'>(realStore, 'read', async (...args) => {
+      if (++reads === 2) {
+        secondReadStarted()
+        await firstFailure
+      }
+      return realStore.read(...args)
+    })
 
     const forwarder = new Forwarder({ uplink, store, metrics: noopPipelineMetrics, log: silentLogger, retryInitialMs: 10, retryMaxMs: 50 })
     forwarder.start()
