@@ -6,8 +6,8 @@
  *
  * Invariants
  * - No syscall per append: free space is sampled with statfs at most every `intervalMs` (the
- *   store's directory is listed with it, or only every 30 s once it is larger than what one
- *   compaction takes in, when its exact size no longer matters); between
+ *   store's directory is listed with it; while there is room a large store only every 30 s, see
+ *   store-size-sampler.ts); between
  *   samples the bytes the store wrote are subtracted from the sample. That overestimates what
  *   LevelDB used (its log holds values uncompressed, its tables are compressed), so the estimate
  *   errs only towards "fuller". When the estimate reaches the reserve, a fresh sample is taken
@@ -40,14 +40,12 @@
  *   cannot stay short of space because LevelDB has no reason to compact (a blocked append would
  *   wait forever).
  * - The reclaim compacts only when a fresh sample has room for three copies of the store's live
- *   data plus a write buffer (`compactionFits`), else it only flushes. Its compactRange is not one
- *   compaction: LevelDB compacts level by level down to the deepest level holding the range, and a
- *   store's first table sits at level 2, so it rewrites all live data twice back to back; an
- *   iterator open when the first pass ends (an append's eviction scan, a read) keeps that pass's
- *   inputs on disk through the second. The usual need above covers one rewrite, not that: at
- *   8,000 readings/s on a 4 MiB tmpfs the reclaim's second pass met ENOSPC with three 1.5 MiB
- *   copies of the store on disk. Live data, not the directory's size: a store whose entries were
- *   all deleted compacts to almost nothing, and is the store the reclaim is there for.
+ *   data plus a write buffer (`compactionFits`), else it only flushes. Its compactRange compacts
+ *   level by level down to the deepest level holding the range (a store's first table sits at
+ *   level 2): all live data twice back to back, and an iterator open when the first pass ends (an
+ *   eviction scan, a read) keeps that pass's inputs on disk. The usual need covers one rewrite: at
+ *   8,000 readings/s on 4 MiB the second pass met ENOSPC with three 1.5 MiB copies on disk. Live
+ *   data, not the directory's size: a store whose entries were all deleted is the one to compact.
  * - A statfs that fails (unsupported filesystem) disables the guard with one warning: an unknown
  *   amount of free space is never a reason to refuse data.
  * - The store's emergency reserve file (reserve-file.ts) lies beside the store's directory, so it
@@ -58,6 +56,7 @@
 import { statfs as statfsAsync } from 'node:fs/promises'
 import type { Logger } from '../core/observability.js'
 import { MAX_COMPACTION_BYTES, directoryBytes, levelDbWriteBufferBytes } from './leveldb-footprint.js'
+import { StoreSizeSampler } from './store-size-sampler.js'
 
 export type DiskLevel = 'room' | 'full' | 'critical'
 
@@ -93,8 +92,6 @@ export interface DiskSpaceOptions {
   logIntervalMs?: number
 }
 
-/** How often a store above MAX_COMPACTION_BYTES has its directory listed (see currentStoreBytes). */
-export const STORE_LIST_INTERVAL_MS = 30_000
 
 /** The default reserve: room for LevelDB's compactions (at most ~50 MiB each) on a real device... */
 export const DEFAULT_MAX_RESERVE_BYTES = 64 * 1024 * 1024
@@ -123,8 +120,7 @@ export class DiskSpaceGuard {
   private reserveFixed = false
   private filesystemBytes = Infinity
   private sampledStoreBytes = 0
-  private storeListedAtMs = -Infinity
-  private readonly storeBytes: (dir: string) => Promise<number>
+  private readonly storeSize: StoreSizeSampler
   private disabled = false
   private sampledFree = Infinity
   private sampledAtMs = -Infinity
@@ -151,11 +147,11 @@ export class DiskSpaceGuard {
 
   constructor(private readonly opts: DiskSpaceOptions) {
     this.statfs = opts.statfs ?? ((dir) => statfsAsync(dir))
-    this.storeBytes = opts.storeBytes ?? directoryBytes
     this.intervalMs = opts.intervalMs ?? 1000
     this.minIntervalMs = opts.minIntervalMs ?? 100
     this.now = opts.now ?? (() => performance.now())
     this.logIntervalMs = opts.logIntervalMs ?? 10_000
+    this.storeSize = new StoreSizeSampler(opts.dir, opts.storeBytes ?? directoryBytes, this.now)
   }
 
   /**
@@ -304,24 +300,9 @@ export class DiskSpaceGuard {
     return this.estimatedFreeBytes() >= 3 * rewrite + this.writeBufferBytes()
   }
 
-  /**
-   * The store's size as `levelDbNeed` uses it. Listing the directory stats every file (~500 for a
-   * 1 GiB store): above MAX_COMPACTION_BYTES the need is capped and the exact size does not matter,
-   * so a large store is listed only every STORE_LIST_INTERVAL_MS while there is room (a store that
-   * shrank meanwhile is taken as larger: the estimate errs towards "fuller" for at most that long).
-   * Short of room every sample lists it, as does `roomNow()` (`fresh`): a compaction that just
-   * shrank the store is what turns "full" back into "room" on a small filesystem.
-   */
-  private currentStoreBytes(fresh: boolean): Promise<number> {
-    const t = this.now()
-    const cached = !fresh && this.reportedLevel === 'room' && this.sampledStoreBytes >= MAX_COMPACTION_BYTES
-    if (cached && t - this.storeListedAtMs < STORE_LIST_INTERVAL_MS) return Promise.resolve(this.sampledStoreBytes)
-    this.storeListedAtMs = t
-    return this.storeBytes(this.opts.dir)
-  }
-
   private sample(dir = this.opts.dir, fresh = false): Promise<void> {
-    this.sampling ??= Promise.all([this.statfs(dir), this.currentStoreBytes(fresh)])
+    // The last listing may stand in only while there is room (store-size-sampler.ts).
+    this.sampling ??= Promise.all([this.statfs(dir), this.storeSize.bytes(!fresh && this.reportedLevel === 'room')])
       .then(([s, storeBytes]) => {
         this.sampledStoreBytes = storeBytes
         if (!this.reserveFixed) {
