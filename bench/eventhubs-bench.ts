@@ -117,8 +117,13 @@ function runChild(script: string, args: string[], pin?: string, onBacklogReady?:
   })
 }
 
-/** `fn`'s result and the CPU this process (where the peer runs) used meanwhile, µs per event. */
-async function withPeerCpu<T>(events: number, fn: () => Promise<T>): Promise<[T, number]> {
+/**
+ * `fn`'s result and the CPU this process (where the peer runs) used meanwhile, µs per event. The
+ * peer forgets what earlier runs sent first: holding it would grow this process's heap run after
+ * run, slowing the peer (and the producer waiting on it) and charging its GC to the next run.
+ */
+async function withPeerCpu<T>(peer: EventHubsPeer, events: number, fn: () => Promise<T>): Promise<[T, number]> {
+  peer.forget()
   const cpu0 = process.cpuUsage()
   const result = await fn()
   const cpu = process.cpuUsage(cpu0)
@@ -145,10 +150,11 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string, routing: 'key' | 'partition' = 'key'): Promise<UplinkPathFigures & { backlogEvents: number; peerCpuMicrosPerEvent: number }> {
   const cs = peer.connectionString()
   const uplinkArgs = [thread, mode, routing]
-  const [pipe, peerCpuMicrosPerEvent] = await withPeerCpu(EVENTS, () =>
+  const [pipe, peerCpuMicrosPerEvent] = await withPeerCpu(peer, EVENTS, () =>
     withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, ...uplinkArgs], pin)))
   // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
   await peer.kill()
+  peer.forget()
   const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, ...uplinkArgs], pin, () => peer.restart()))
   return {
     pipelineEventsPerSec: pipe['eventsPerSec']!,
@@ -174,7 +180,7 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
   try {
     const yardstick = (): Promise<[Record<string, number>, number]> =>
-      withPeerCpu(EVENTS, () => runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin))
+      withPeerCpu(peer, EVENTS, () => runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES)], opts.pin))
     // Run-to-run noise on a shared VM is ±25%: the yardstick runs before and after the pipelines
     // and the ratios use the mean, so a machine that speeds up or slows down during the run
     // does not favour either side. Both figures are in the result.
