@@ -6,33 +6,20 @@
  * Real LevelStore, real EventHubsUplink, the AMQP test peer. The store's read is only delayed
  * (until the first send failed) to hit that window every time instead of now and then.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { silentLogger } from '../gateway/core/observability.js'
 import type { Store, Uplink } from '../gateway/core/types.js'
 import { Forwarder } from '../gateway/pipeline/forwarder.js'
 import { noopPipelineMetrics } from '../gateway/pipeline/pipeline-metrics.js'
-import { LevelStore } from '../gateway/store/index.js'
-import { buildEntries } from './support/eh-entries.js'
 import { ehVerdict } from './support/eh-verdict.js'
-import { startPeerForTest, startUplinkForTest } from './per-test-resources.js'
+import { startPeerForTest, startUplinkForTest, storeWithEventsForTest } from './per-test-resources.js'
 import { withMethod } from './support/with-method.js'
 
 describe('Forwarder: a send that fails while the next batch is read', () => {
   it('does not launch that batch: every device first reaches the peer in order, nothing lost', { timeout: 30_000 }, async () => {
     const peer = await startPeerForTest()
     const realUplink = await startUplinkForTest(peer, { maxEvents: 10, maxInFlight: 2, lingerMs: 0, retryMaxMs: 100 })
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-fwd-'))
-    const realStore = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['eh'] })
-    await realStore.open()
-    onTestFinished(async () => {
-      await realStore.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-    const events = buildEntries(40, 1).map(({ priority, source, id, json }) => ({ priority, source, id, json }))
-    await realStore.append({ events, counters: new Map() })
+    const { store: realStore, events } = await storeWithEventsForTest('eh', 40)
 
     let firstSendSettled!: () => void
     const firstSend = new Promise<void>((resolve) => (firstSendSettled = resolve))

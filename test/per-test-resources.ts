@@ -5,7 +5,13 @@
  * without a module-level `let x | undefined` and an afterEach per resource in every file.
  * Lives in test/, not test/support, because it registers vitest hooks.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { onTestFinished } from 'vitest'
+import type { NewEvent } from '../gateway/core/types.js'
+import { LevelStore } from '../gateway/store/index.js'
+import { buildEntries } from './support/eh-entries.js'
 import { collectEvents, type CollectOptions, type Collector } from './support/collector.js'
 import { uplinkFor, type AnyEventHubsUplink } from './support/eh-uplink-harness.js'
 import { startEventHubsPeer, type EventHubsPeer, type EventHubsPeerOptions } from './support/eventhubs-peer.js'
@@ -79,4 +85,21 @@ export function spawnGatewayForTest(configPath: string): GatewayProcess {
   const gateway = spawnGateway(configPath)
   onTestFinished(() => gateway.kill('SIGKILL'))
   return gateway
+}
+
+/**
+ * A real LevelStore in a temporary directory for one uplink, holding `count` events of one device
+ * (eh-entries.ts: sequences 1..count), closed and removed after the test.
+ */
+export async function storeWithEventsForTest(uplinkId: string, count: number): Promise<{ store: LevelStore; events: NewEvent[] }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-store-'))
+  const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: [uplinkId] })
+  await store.open()
+  onTestFinished(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const events = buildEntries(count, 1).map(({ priority, source, id, json }) => ({ priority, source, id, json }))
+  await store.append({ events, counters: new Map() })
+  return { store, events }
 }

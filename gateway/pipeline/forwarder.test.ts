@@ -3,30 +3,18 @@
  * so no rewind follows) while the next batch was being read. Real LevelStore; the uplink is a
  * scripted one that refuses its first send.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { buildEntries } from '../../test/support/eh-entries.js'
+import { storeWithEventsForTest } from '../../test/per-test-resources.js'
 import { withMethod } from '../../test/support/with-method.js'
 import { UplinkError } from '../core/errors.js'
 import { silentLogger } from '../core/observability.js'
 import type { Entry, SendResult, Store, Uplink } from '../core/types.js'
-import { LevelStore } from '../store/index.js'
 import { Forwarder } from './forwarder.js'
 import { noopPipelineMetrics } from './pipeline-metrics.js'
 
 describe('Forwarder', () => {
   it('a batch read while a send was refused for good is still sent (no rewind follows a dead-letter)', { timeout: 5_000 }, async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'eg-fwd-unit-'))
-    const realStore = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u'] })
-    await realStore.open()
-    onTestFinished(async () => {
-      await realStore.close()
-      rmSync(dir, { recursive: true, force: true })
-    })
-    const events = buildEntries(30, 1).map(({ priority, source, id, json }) => ({ priority, source, id, json }))
-    await realStore.append({ events, counters: new Map() })
+    const { store: realStore, events } = await storeWithEventsForTest('u', 30)
 
     let secondReadStarted!: () => void
     const secondRead = new Promise<void>((resolve) => (secondReadStarted = resolve))
