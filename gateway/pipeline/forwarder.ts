@@ -16,7 +16,8 @@
  *   after a full-jitter backoff. Entries after the failed batch that had been confirmed are sent
  *   again: duplicates are bounded by the in-flight window (maxInFlight × maxEvents), and order per
  *   device is kept on the wire.
- * - Memory: at most maxInFlight batches of at most maxEvents entries are held.
+ * - Memory: at most maxInFlight batches of at most maxEvents entries are held, plus one read while
+ *   a send failed and kept unsent (`unsent`) until the failure is dealt with.
  *
  * On a crash, confirmed-but-not-yet-acked entries are sent again after restart (same CloudEvent
  * id and sequence), never lost.
