@@ -10,7 +10,9 @@
  *   an offset inside the range may be unreadable or missing; it is then passed over as if acked.
  * - Memory is O(classes + uplinks + sources + in-flight acks), never O(backlog): no entry index;
  *   open() reads the first and last entry of each class, not the log. Known damage is a capped
- *   list of offset ranges.
+ *   list of offset ranges. The newest entries of each class stay in memory for reads at the tail
+ *   (recent-entries.ts), bounded (8,192 entries, 4 MiB per class) and only while some uplink
+ *   reads near the tail.
  * - Alerts are never evicted to make room for telemetry. Every drop is counted by DropReason.
  * - Queue order is offset order, never time: a wall-clock step cannot reorder anything.
  *
@@ -79,7 +81,8 @@
  *   Only for damage (store-util.isDamage): a read error of the machine (EMFILE...) is just logged.
  *
  * Code: store-core.ts holds the lifecycle (options, open with salvage, close, background work,
- * locking); this file the Store API; log-writer.ts every write; reader.ts every read.
+ * locking); this file the Store API; log-writer.ts every write; reader.ts every read;
+ * recent-entries.ts the newest entries a read at the tail gets without LevelDB.
  *
  * What a crash loses
  * - After append resolved: nothing, on kill -9 or power cut (fsync). An append in flight is all
@@ -155,7 +158,7 @@ export class LevelStore extends StoreCore implements Store {
     let readLock = this.readLocks.get(uplink)
     if (!readLock) this.readLocks.set(uplink, (readLock = new SerialLock()))
     const limits = { maxEvents, maxBytes, onReadError: (err: unknown) => this.noteReadError(err) }
-    const got = await this.track(readLock.run(() => this.reading(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits))))
+    const got = await this.track(readLock.run(() => this.reading(() => readQueue(this.ctx!.db, this.ctx!.logs, state, limits, this.ctx!))))
     if (got.skipped.length > 0) {
       await this.track(this.locked((w) => w.skipDamaged(got.skipped))).catch((err: unknown) => {
         if ((err as GatewayError).code !== 'GW_ERR_STORE_CLOSED') this.log.error({ err }, 'store could not pass over damaged entries')

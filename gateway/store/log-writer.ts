@@ -23,6 +23,7 @@ import { advanceAcked, logBytes, type ClassLog, type CursorState, type PerClass 
 import { applyAppend, applyTrims, buildAppendOps, collectible, writeBatch } from './log-mutations.js'
 import { refreshCursorHead } from './open-state.js'
 import type { SkippedRange } from './reader.js'
+import { keepAppended, type RecentEntries } from './recent-entries.js'
 import type { Notifier } from './serial-lock.js'
 import { encodeStoreTime, type StoreClock } from './store-clock.js'
 
@@ -67,6 +68,8 @@ export interface StoreContext {
   appended: Notifier
   /** Free space on the filesystem: a second limit besides maxBytes. */
   disk: DiskSpaceGuard
+  /** The newest entries of each class in memory, for reads at the tail (recent-entries.ts). */
+  recent: PerClass<RecentEntries>
   /** The store's logger (component=store). */
   log: Logger
 }
@@ -144,6 +147,7 @@ export class LogWriter {
       const trimmed = applyTrims(logs, trims)
       const evicted = trimmed.removed + plan.skippedOldest
       applyAppend(logs, this.ctx.cursors.values(), appended, events[0]?.times.storeMs ?? storeMs)
+      keepAppended(this.ctx.recent, logs, this.ctx.cursors, plan.accepted, appended)
       for (const [source, value] of counters) this.ctx.counters.set(source, value)
       this.ctx.drops.add('corrupt_entry', trimmed.damaged)
       this.ctx.drops.add('store_full_oldest', evicted)

@@ -23,10 +23,15 @@ afterEach(async () => {
 async function openStore(): Promise<{ store: LevelStore; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-read-errors-'))
   dirs.push(dir)
+  const writer = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
+  await writer.open()
+  await writer.append({ events: makeEvents(0, 5), counters: new Map() })
+  await writer.close()
+  // Reopened: the entries are on disk only, not among the newest the writer kept in memory
+  // (recent-entries.ts), so the reads below go through LevelDB's iterators.
   const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'] })
   stores.push(store)
   await store.open()
-  await store.append({ events: makeEvents(0, 5), counters: new Map() })
   return { store, dir }
 }
 

@@ -10,6 +10,7 @@ import { PRIORITIES, type Entry, type Priority } from '../core/types.js'
 import { EntryScanner } from './entry-scanner.js'
 import type { LevelDb } from './front-trimmer.js'
 import { effectiveAcked, type ClassLog, type CursorState, type PerClass } from './log-state.js'
+import { slowestReadPos, type RecentEntries } from './recent-entries.js'
 import { decodeEntry } from './value-codec.js'
 
 /** Rows fetched per native call; bounds the over-read when the byte budget ends a read early. */
@@ -77,15 +78,23 @@ export async function readClass(db: LevelDb, priority: Priority, afterOffset: nu
   }
 }
 
+/** The newest entries in memory, and every uplink's cursors (to release what all have read). */
+export interface Tail {
+  recent: PerClass<RecentEntries>
+  cursors: ReadonlyMap<string, PerClass<CursorState>>
+}
+
 /**
  * Store.read for one uplink: alerts first, then telemetry, from its read position; advances the
- * position (also over what was skipped) unless a rewind happened meanwhile.
+ * position (also over what was skipped) unless a rewind happened meanwhile. A class read that
+ * starts within the newest entries kept in memory (`tail`) is served from there.
  */
 export async function readQueue(
   db: LevelDb,
   logs: PerClass<ClassLog>,
   state: PerClass<CursorState>,
   limits: { maxEvents: number; maxBytes: number; onReadError?: (err: unknown) => void },
+  tail?: Tail,
 ): Promise<{ entries: Entry[]; skipped: SkippedRange[] }> {
   const out: Entry[] = []
   const skipped: SkippedRange[] = []
@@ -97,9 +106,11 @@ export async function readQueue(
     if (after >= log.next - 1) continue // nothing newer: skip the seek
     const epoch = cursor.readEpoch
     const budget = { maxEvents: limits.maxEvents - out.length, maxBytes: limits.maxBytes - bytes, atLeastOne: out.length === 0, next: log.next, onReadError: limits.onReadError }
-    const got = await readClass(db, priority, after, budget)
+    const recent = tail?.recent[priority]
+    const got = recent?.serves(log, after) ? recent.read(log, after, budget) : await readClass(db, priority, after, budget)
     const last = Math.max(got.entries.at(-1)?.offset ?? -1, got.skipped.at(-1)?.to ?? -1)
     if (last >= 0 && cursor.readEpoch === epoch) cursor.readPos = Math.max(cursor.readPos, last)
+    if (recent && recent.size > 0) recent.release(slowestReadPos(tail!.cursors.values(), log, priority))
     out.push(...got.entries)
     skipped.push(...got.skipped)
     bytes += got.bytes

@@ -7,6 +7,7 @@ import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { DropCounter } from './drop-counter.js'
 import { LogWriter, type StoreContext } from './log-writer.js'
 import { loadState } from './open-state.js'
+import { emptyRecent } from './recent-entries.js'
 import { openSalvaging, type SalvageReport } from './salvage.js'
 import type { Notifier } from './serial-lock.js'
 import type { StoreClock } from './store-clock.js'
@@ -74,6 +75,7 @@ export async function openStoreContext(config: OpenConfig, deps: OpenDeps): Prom
       space: deps.space,
       appended: deps.appended,
       disk: deps.disk,
+      recent: emptyRecent(),
       log,
     }
     const writer = new LogWriter(ctx, { maxBytes: config.maxBytes, maxAgeMs: config.maxAgeMs, whenFull: config.whenFull })
