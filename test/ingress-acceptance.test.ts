@@ -185,6 +185,25 @@ describe('MQTT ingress: PUBACK only after durable', () => {
   })
 })
 
+describe('MQTT ingress: a reading the full store refuses (whenFull: reject_new)', () => {
+  it('is not acked, so the sensor retransmits it, and is counted once: by the store, not again as not_durable', async () => {
+    let refuseNext = true
+    sink.hold = () => (refuseNext ? ((refuseNext = false), true) : false)
+    const a = await connect('esp32-a1', 'correct horse', { reconnectPeriod: 20 })
+    const acked = pubacks(a)
+    const closed = new Promise<void>((resolve) => a.once('close', () => resolve()))
+    const pub = a.publishAsync('sensors/esp32-a1/env', json({ n: 1 }), { qos: 1 })
+    await sink.pushed(1)
+    sink.held[0]!.resolve({ accepted: 0, dropped: 1, lost: 0, invalid: 0 }) // the store counted it store_full_rejected
+    await closed
+    expect(acked).toEqual([])
+    expect(count('not_durable')).toBe(0)
+    expect(count('store_full')).toBe(0)
+    await pub // the retransmission found room
+    expect(sink.readings.map((r) => r.data)).toEqual([{ n: 1 }, { n: 1 }])
+  })
+})
+
 describe('MQTT ingress: a reading ingest refuses for its content', () => {
   it('is acked, not answered by closing the connection: a retransmission would be refused again, forever', async () => {
     sink.hold = () => true

@@ -33,6 +33,19 @@ export class RejectLog {
    */
   reject(reason: string, fields: Record<string, unknown>, msg: string, level: 'warn' | 'error' = 'warn', n = 1): void {
     this.counters.rejected(this.sourceId, reason, n)
+    this.logSample(reason, fields, msg, level)
+  }
+
+  /**
+   * Logs like `reject` but counts nothing here: for input another component already counted
+   * under its own metric (a reading the store's whenFull policy refused is
+   * `dropped{store_full_rejected}`), so one reading is not counted in two families.
+   */
+  logUncounted(reason: string, fields: Record<string, unknown>, msg: string, level: 'warn' | 'error' = 'warn'): void {
+    this.logSample(reason, fields, msg, level)
+  }
+
+  private logSample(reason: string, fields: Record<string, unknown>, msg: string, level: 'warn' | 'error'): void {
     const t = this.now()
     const prev = this.last.get(reason)
     if (prev && t - prev.atMs < this.intervalMs) {
