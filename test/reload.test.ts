@@ -14,7 +14,6 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startAedes, type AedesHandle } from './support/aedes-broker.js'
-import { until } from './support/gateway-harness.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = path.join(ROOT, 'bin/edge-gateway.js')
@@ -74,7 +73,7 @@ async function get(port: number, urlPath: string): Promise<{ status: number; bod
   return { status: res.status, body: await res.text() }
 }
 
-/** Polls an async condition (an HTTP endpoint has no event to await). */
+/** Polls an async condition: the child's HTTP metrics endpoint has no event to await. */
 async function untilAsync(cond: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await cond())) {
@@ -110,15 +109,26 @@ describe('SIGHUP reload (real CLI)', () => {
       open = true
       for (const h of held.splice(0)) if (!h.client.closed) h.cb(null)
     }
+    let firstHeld!: () => void
+    const publishing = new Promise<void>((resolve) => (firstHeld = resolve))
     broker = await startAedes({
-      aedes: { authorizePublish: (client, _p, cb) => (open ? cb(null) : void held.push({ client: client as unknown as { closed: boolean }, cb })) },
+      aedes: {
+        authorizePublish: (client, _p, cb) => {
+          if (open) return cb(null)
+          held.push({ client: client as unknown as { closed: boolean }, cb })
+          firstHeld()
+        },
+      },
     })
     // What the broker let through, by CloudEvent id (retries after the swap resend the same ids).
     const delivered = new Map<string, { source: string; sequence: string }>()
+    let fortyDelivered!: () => void
+    const allDelivered = new Promise<void>((resolve) => (fortyDelivered = resolve))
     broker.broker.on('publish', (packet) => {
       if (!packet.topic.startsWith('edge/')) return
       const ev = JSON.parse(packet.payload.toString()) as { id: string; source: string; sequence: string }
       delivered.set(ev.id, { source: ev.source, sequence: ev.sequence })
+      if (delivered.size >= 40) fortyDelivered()
     })
 
     const configPath = path.join(dir, 'config.yaml')
@@ -133,7 +143,7 @@ describe('SIGHUP reload (real CLI)', () => {
     const port1 = started.adminPort as number
     // All 20 readings of sim-a are on disk; none is confirmed (the broker holds every PUBACK).
     await untilAsync(async () => metric((await get(port1, '/metrics')).body, 'edge_gateway_events_ingested_total') === 20, 'sim-a: 20 ingested')
-    await until(() => held.length > 0, 'the uplink publishing (PUBACKs held)')
+    await publishing // the uplink publishes; the broker holds its PUBACKs
     expect(delivered.size).toBe(0)
 
     // 1. Invalid: refused, every problem logged, same gateway (same admin port, same source).
@@ -166,7 +176,7 @@ describe('SIGHUP reload (real CLI)', () => {
 
     // 3. Let the broker confirm: the 20 events accepted before the swap and the 20 after arrive.
     release!()
-    await until(() => delivered.size >= 40, '40 distinct events at the broker', 20_000)
+    await allDelivered // 40 distinct events at the broker (the test's timeout bounds the wait)
     const perDevice = new Map<string, number[]>()
     for (const { source, sequence } of delivered.values()) perDevice.set(source, [...(perDevice.get(source) ?? []), Number(sequence)])
     expect([...perDevice.keys()].sort()).toEqual(['/gateways/gw-reload/sim-a/sim-0001', '/gateways/gw-reload/sim-b/sim-0001', '/gateways/gw-reload/sim-b/sim-0002'])

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
 import { mountTmpfs, unmountTmpfs } from '../../test/support/chaos-tmpfs.js'
-import type { Logger } from '../core/observability.js'
+import { RecordingLogger } from '../../test/support/recording-logger.js'
 import { LevelStore } from './level-store.js'
 import { reserveFileBytes, reserveFilePath } from './reserve-file.js'
 
@@ -36,21 +36,11 @@ function smallFilesystem(): string | undefined {
   return mountDir
 }
 
-/** Keeps the messages logged at error level (children share them). */
-function errorLog(messages: string[]): Logger {
-  const noop = (): void => undefined
-  const log: Logger = { debug: noop, info: noop, warn: noop, error: (obj, msg) => void messages.push(msg ?? String(obj)), child: () => log }
-  return log
-}
-
-/** Polls `check` every 20 ms until it holds (the store's background work has no event to await), at most `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+/** What the store logs when its reserve is in place (store-core.ts) and when LevelDB reopened (write-recovery.ts). */
+const RESERVE_MADE = 'emergency disk reserve in place'
+const REOPENED = 'LevelDB reopened after a failed write'
+/** What it logs, at error level, each time it deletes its reserve. */
+const RESERVE_USED = 'deleted the emergency disk reserve'
 
 describe('emergency disk reserve', () => {
   it('is min(8 MiB, 1/32 of the filesystem) in whole blocks, none when the size is unknown', () => {
@@ -65,19 +55,21 @@ describe('emergency disk reserve', () => {
     const mountDir = smallFilesystem()
     if (!mountDir) return ctx.skip()
     const dir = join(mountDir, 'queue')
-    const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0 })
+    const firstLog = new RecordingLogger()
+    const first = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0, log: firstLog })
     stores.push(first)
     await first.open()
     await first.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
-    await until('the reserve is made', () => existsSync(reserveFilePath(dir)))
+    await firstLog.waitFor(RESERVE_MADE)
+    expect(existsSync(reserveFilePath(dir))).toBe(true)
     await first.close()
     const { bavail, bsize } = await statfs(mountDir)
     writeFileSync(join(mountDir, 'filler'), Buffer.alloc(bavail * bsize)) // stays: nobody frees space
-    const errors: string[] = []
-    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0, log: errorLog(errors) })
+    const log = new RecordingLogger()
+    const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0, log })
     stores.push(again)
     await again.open() // LevelDB writes a new log, manifest and info log at open: without room it fails
-    expect(errors.filter((m) => m.includes('emergency disk reserve'))).toHaveLength(1)
+    expect(log.lines.filter((l) => l.level === 'error' && l.msg?.includes('emergency disk reserve'))).toHaveLength(1)
     const entries = await readAll(again, 'u1')
     expect(ids(entries)).toEqual(ids(makeEvents(0, 100)))
     await again.ack('u1', entries)
@@ -89,15 +81,15 @@ describe('emergency disk reserve', () => {
     if (!mountDir) return ctx.skip()
     const dir = join(mountDir, 'queue')
     const reserve = reserveFilePath(dir)
-    const errors: string[] = []
+    const log = new RecordingLogger()
     // No reserve for the guard (minFreeBytes 0) and no fresh sample while the test runs: its
     // estimate is the sample taken at open, so it never refuses and LevelDB itself meets ENOSPC
     // (what a too optimistic guard, a compaction bigger than its estimate or other files lead to).
     // reject_new: nothing is ever evicted, so every entry stored must come back.
-    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], whenFull: 'reject_new', emergencyReserveBytes: RESERVE, minFreeBytes: 0, diskCheckIntervalMs: 60_000, expiryIntervalMs: 50, log: errorLog(errors) })
+    const store = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], whenFull: 'reject_new', emergencyReserveBytes: RESERVE, minFreeBytes: 0, diskCheckIntervalMs: 60_000, expiryIntervalMs: 50, log })
     stores.push(store)
     await store.open()
-    await until('the reserve is made', () => existsSync(reserve))
+    await log.waitFor(RESERVE_MADE)
     expect(statSync(reserve).size).toBe(RESERVE)
     await store.append({ events: makeEvents(0, 100), counters: new Map([['src', 100]]) })
 
@@ -122,27 +114,20 @@ describe('emergency disk reserve', () => {
     // Without the reserve LevelDB could not even reopen (it writes a table and a manifest first):
     // acks, which are writes, would fail for good. With it the store reopens by itself, and the
     // queue drains by acks alone.
-    let acked = 0
-    await until('acks are written again', async () => {
-      try {
-        const entries = await readAll(store, 'u1')
-        await store.ack('u1', entries)
-        acked = entries.length
-        return true
-      } catch {
-        store.rewind('u1') // a read or an ack refused while LevelDB is being reopened
-        return false
-      }
-    })
+    await log.waitFor(REOPENED)
+    const entries = await readAll(store, 'u1')
+    await store.ack('u1', entries)
+    const acked = entries.length
     expect(acked).toBe(storedBefore) // everything stored was still there, in order (checked below)
     // Used once (logged at error level); it may be back already if the acks' deletes were compacted.
-    expect(errors.filter((m) => m.includes('emergency disk reserve'))).toHaveLength(1)
+    expect(log.matching(RESERVE_USED)).toHaveLength(1)
     expect(await store.append({ events: makeEvents(next, 10), counters: new Map([['src', next + 10]]) })).toEqual({ accepted: 10, rejected: 0, evicted: 0 })
     expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(next, 10)))
 
     // Once space is back (here: the filler goes) the store makes its reserve again.
     rmSync(join(mountDir, 'filler'))
-    await until('the reserve is made again', () => existsSync(reserve))
+    await log.waitFor(RESERVE_MADE, 2)
+    expect(existsSync(reserve)).toBe(true)
     await store.close()
     const again = new LevelStore({ dir, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['u1'], emergencyReserveBytes: RESERVE, minFreeBytes: 0 })
     stores.push(again)
