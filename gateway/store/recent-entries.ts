@@ -72,9 +72,7 @@ export class RecentEntries {
     if (written.length === 0) return
     const from = written[0]!.offset
     if (this.size > 0 && this.entries.at(-1)!.offset + 1 !== from) this.clear()
-    // After this append at most maxEntries up to the last one are kept: a reader that needs an
-    // offset below them would be served from LevelDB anyway.
-    if (nearestReadPos < written.at(-1)!.offset - this.maxEntries) {
+    if (!this.mayServe(nearestReadPos, written.at(-1)!.offset)) {
       this.clear()
       return
     }
@@ -84,6 +82,15 @@ export class RecentEntries {
     }
     while (this.size > this.maxEntries || (this.bytes > this.maxBytes && this.size > 1)) this.dropFirst()
     this.compact()
+  }
+
+  /**
+   * Whether entries up to `lastOffset` would ever serve a reader at `nearestReadPos`: at most
+   * maxEntries up to the last one are kept, and a reader that needs an offset below them reads
+   * from LevelDB anyway.
+   */
+  mayServe(nearestReadPos: number, lastOffset: number): boolean {
+    return nearestReadPos >= lastOffset - this.maxEntries
   }
 
   /** Drops every entry at or below `offset` (every uplink has read it, or the log lost its front). */
@@ -180,6 +187,12 @@ export function keepAppended(
   for (const priority of PRIORITIES) {
     const range = appended[priority]
     if (range.count === 0) continue
+    const nearest = nearestReadPos(cursors.values(), logs[priority], priority)
+    // Nobody reads near the tail (an uplink offline, a backlog being drained): build nothing.
+    if (!recent[priority].mayServe(nearest, range.next - 1)) {
+      recent[priority].clear()
+      continue
+    }
     let offset = range.next - range.count
     const written: Entry[] = []
     for (const { event, times, sizeBytes } of accepted) {
@@ -191,7 +204,7 @@ export function keepAppended(
       }
       written.push({ priority, source: event.source, id: event.id, json: event.json, offset: offset++, appendedMs: times.wallMs, sizeBytes })
     }
-    recent[priority].appended(written, nearestReadPos(cursors.values(), logs[priority], priority))
+    recent[priority].appended(written, nearest)
   }
 }
 
