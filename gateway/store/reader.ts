@@ -87,7 +87,9 @@ export interface Tail {
 /**
  * Store.read for one uplink: alerts first, then telemetry, from its read position; advances the
  * position (also over what was skipped) unless a rewind happened meanwhile. A class read that
- * starts within the newest entries kept in memory (`tail`) is served from there.
+ * starts within the newest entries kept in memory (`tail`) is served from there. A read that
+ * fails hands out nothing, so it moves no position either: alerts served from memory followed by
+ * a telemetry read LevelDB refused (closed while write recovery reopens it) are read again.
  */
 export async function readQueue(
   db: LevelDb,
@@ -99,22 +101,31 @@ export async function readQueue(
   const out: Entry[] = []
   const skipped: SkippedRange[] = []
   let bytes = 0
-  for (const priority of PRIORITIES) {
-    const cursor = state[priority]
-    const log = logs[priority]
-    const after = Math.max(cursor.readPos, effectiveAcked(cursor, log))
-    if (after >= log.next - 1) continue // nothing newer: skip the seek
-    const epoch = cursor.readEpoch
-    const budget = { maxEvents: limits.maxEvents - out.length, maxBytes: limits.maxBytes - bytes, atLeastOne: out.length === 0, next: log.next, onReadError: limits.onReadError }
-    const recent = tail?.recent[priority]
-    const got = recent?.serves(log, after) ? recent.read(log, after, budget) : await readClass(db, priority, after, budget)
-    const last = Math.max(got.entries.at(-1)?.offset ?? -1, got.skipped.at(-1)?.to ?? -1)
-    if (last >= 0 && cursor.readEpoch === epoch) cursor.readPos = Math.max(cursor.readPos, last)
-    if (recent && recent.size > 0) recent.release(slowestReadPos(tail!.cursors.values(), log, priority))
-    out.push(...got.entries)
-    skipped.push(...got.skipped)
-    bytes += got.bytes
-    if (got.budgetSpent) break
+  const moved: Array<{ cursor: CursorState; readPos: number; epoch: number }> = []
+  try {
+    for (const priority of PRIORITIES) {
+      const cursor = state[priority]
+      const log = logs[priority]
+      const after = Math.max(cursor.readPos, effectiveAcked(cursor, log))
+      if (after >= log.next - 1) continue // nothing newer: skip the seek
+      const epoch = cursor.readEpoch
+      const budget = { maxEvents: limits.maxEvents - out.length, maxBytes: limits.maxBytes - bytes, atLeastOne: out.length === 0, next: log.next, onReadError: limits.onReadError }
+      const recent = tail?.recent[priority]
+      const got = recent?.serves(log, after) ? recent.read(log, after, budget) : await readClass(db, priority, after, budget)
+      const last = Math.max(got.entries.at(-1)?.offset ?? -1, got.skipped.at(-1)?.to ?? -1)
+      if (last >= 0 && cursor.readEpoch === epoch) {
+        moved.push({ cursor, readPos: cursor.readPos, epoch })
+        cursor.readPos = Math.max(cursor.readPos, last)
+      }
+      if (recent && recent.size > 0) recent.release(slowestReadPos(tail!.cursors.values(), log, priority))
+      out.push(...got.entries)
+      skipped.push(...got.skipped)
+      bytes += got.bytes
+      if (got.budgetSpent) break
+    }
+  } catch (err) {
+    for (const m of moved) if (m.cursor.readEpoch === m.epoch) m.cursor.readPos = m.readPos
+    throw err
   }
   return { entries: out, skipped }
 }

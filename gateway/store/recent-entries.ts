@@ -13,7 +13,11 @@
  *   log before it trusts them (`serves`).
  * - Bounded: at most MAX_ENTRIES entries and MAX_BYTES of entry sizes. Entries leave from the front
  *   once every uplink has read past them (`release`), or when the bounds are reached. Memory does
- *   not grow with the backlog: while no uplink reads near the tail, nothing is kept at all.
+ *   not grow with the backlog: while no uplink reads near the tail, nothing is kept at all; while
+ *   one does and another is offline, the class holds its bound (~2.5 MB of typical readings).
+ * - Memory holds the entries as they were written. Damage that LevelDB's copy takes later (a bit
+ *   flip in a table) is not seen by a read served from here: the reader gets the intact copy,
+ *   and the damage is found and counted when a read from LevelDB meets it.
  * - A read served from here returns what a LevelDB read would: the entries after `afterOffset`,
  *   within the same budget. It is never used while the class has known damage (a damaged entry is
  *   left out of every read and counted dropped; an intact copy here must not bring it back) nor
