@@ -148,11 +148,14 @@ export class IngressBroker {
             // payload, since a retransmission would be refused again, forever. (One reading per
             // push, so `invalid` and `lost` cannot both be set; `lost` wins to be safe.)
             if (o.invalid > 0 && o.lost === 0) return null
-            // Refused by the store's whenFull policy (reject_new, or a full disk): the store counted
-            // it (`dropped{store_full_rejected}`). Not acked, so the sensor keeps it and retransmits
-            // once there may be room; not counted again here as not_durable.
+            // Not stored because the store is full, by its whenFull policy: the store counted it
+            // under its drop reason (`dropped{store_full_rejected}`; under drop_oldest, a reading
+            // among the oldest of a commit that newer readings alone fill the store with is
+            // `store_full_oldest`). Not acked, so the sensor keeps it and retransmits once there
+            // may be room; not counted again here as not_durable.
             if (o.lost === 0) {
-              rejects.logUncounted('store_full', { deviceId: reading.deviceId }, 'reading refused by the full store; closing the sensor connection so it retransmits')
+              rejects.logUncounted('store_full', { code: 'GW_ERR_STORE_FULL', deviceId: reading.deviceId },
+                'reading not stored: the store is full (counted in edge_gateway_events_dropped_total); closing the sensor connection so it retransmits')
               return new Error('store full')
             }
             return fail('not_durable', o.error, 'reading not stored; closing the sensor connection so it retransmits')
