@@ -6,6 +6,7 @@
 import { EventHubProducerClient, RetryMode, type EventHubClientOptions, type RetryOptions } from '@azure/event-hubs'
 import type { BatchProducer } from './batch-sender.js'
 import type { EventHubsUplinkConfig } from './config.js'
+import { installQuietTracing } from './quiet-tracing.js'
 
 /** What the uplink needs from a producer. */
 export interface ProducerClient extends BatchProducer {
@@ -35,6 +36,7 @@ export function defaultSdkRetryOptions(sendTimeoutMs: number): RetryOptions {
  * connection string the SDK cannot parse (a config error).
  */
 export function createProducerClient(config: EventHubsUplinkConfig, options: EventHubClientOptions): ProducerClient {
+  installQuietTracing()
   if (config.connectionString !== undefined) {
     return config.eventHubName !== undefined
       ? new EventHubProducerClient(config.connectionString, config.eventHubName, options)
