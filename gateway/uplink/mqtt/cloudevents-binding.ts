@@ -92,7 +92,9 @@ function topicOf(entry: Entry, opts: EncodeOptions, type?: string): string | Rej
     if (found === undefined) return invalid(entry, 'CloudEvent has no string "type"')
     t = found
   }
-  const topic = opts.template.render({ ...parts, type: t })
+  // Spelled out: on Node 20 an object spread followed by more properties takes V8's slow path,
+  // ~1 µs each, and this runs for every event.
+  const topic = opts.template.render({ gatewayId: parts.gatewayId, sourceId: parts.sourceId, deviceId: parts.deviceId, type: t })
   // A topic name must be at least one character long (MQTT-4.7.3-1).
   return topic === '' ? invalid(entry, 'topic template rendered an empty topic') : topic
 }
