@@ -21,6 +21,7 @@ import type { NewEvent, Reading } from '../core/types.js'
 import { DecodeError } from '../core/errors.js'
 import { systemClockStatus, type ClockStatus } from './clock-status.js'
 import { clockAttributes } from './event-time.js'
+import { isoTime } from './iso-time.js'
 
 /** Reverse-DNS prefix of every CloudEvent type we emit, e.g. `io.edgegateway.environment`. */
 export const EVENT_TYPE_PREFIX = 'io.edgegateway.'
@@ -148,7 +149,7 @@ function fastJson(prefix: string, reading: Reading, sequence: number): string {
   let time: string
   let data: string
   try {
-    time = new Date(reading.timeMs).toISOString()
+    time = isoTime(reading.timeMs)
     data = JSON.stringify(reading.data)
   } catch (err) {
     throw new DecodeError('invalid_reading', 'reading does not make a valid CloudEvent', { cause: err })
