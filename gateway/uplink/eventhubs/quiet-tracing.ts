@@ -5,8 +5,11 @@
  * Why: the gateway configures no Azure SDK tracing (no OpenTelemetry bridge), yet the SDK starts
  * a span for every event added to a batch (EventDataBatch.tryAdd: instrumentEventData). The
  * default no-op instrumenter allocates, per event, a span object with six closures and two
- * tracing contexts that each copy a Map. Measured while draining a stored backlog to the local
- * peer, that was ~10% of the main thread's profile (tracingClient.startSpan alone 8%).
+ * tracing contexts that each copy a Map. Tracing was ~10% of the main thread's profile while
+ * draining a stored backlog to the local peer; this instrumenter removes its allocations (raw SDK
+ * A/B, 4 pairs: 0.3-3.9 µs less CPU per event, mean 1.7). Most of the rest is in the SDK's own
+ * tracingClient.startSpan (an object spread followed by more properties, V8's slow path on
+ * Node 20), which no public API avoids.
  *
  * Invariants
  * - Records nothing, propagates nothing: no span is ever recording, so the SDK adds no
