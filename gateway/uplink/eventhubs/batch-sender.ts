@@ -26,6 +26,7 @@ import type { EventData, EventDataBatch } from '@azure/event-hubs'
 import type { Entry, SendResult } from '../../core/types.js'
 import { isMessageTooLarge } from './classify-error.js'
 import type { KeyTurn } from './key-order.js'
+import { EncodedBatch } from './encoded-batch.js'
 
 /** Where one AMQP batch goes: a partition key (the service picks the partition) or a partition id. */
 export type BatchTarget = { partitionKey: string } | { partitionId: string }
@@ -56,6 +57,7 @@ interface KeyContext {
   target: BatchTarget
   rejected: Rejection[]
   split: SplitMessage
+  ownEncoding: boolean
 }
 
 function reject(ctx: KeyContext, item: PreparedEvent, reason: string, message: string): void {
@@ -71,8 +73,11 @@ async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: num
   const items = [...given] // splitting replaces an item by its halves in place
   let i = 0
   while (i < items.length) {
-    const batch = await ctx.call('createBatch', (signal) =>
+    const sdkBatch = await ctx.call('createBatch', (signal) =>
       ctx.producer.createBatch({ ...ctx.target, abortSignal: signal }))
+    // The SDK's batch still opens the link and tells the size limit; our own batch encodes the
+    // events (encoded-batch.ts) once the uplink has checked it against the SDK's.
+    const batch = ctx.ownEncoding ? new EncodedBatch(sdkBatch.maxSizeInBytes, ctx.target) : sdkBatch
     const members: PreparedEvent[] = []
     while (i < items.length && members.length < maxPerBatch) {
       const item = items[i]!
@@ -145,6 +150,8 @@ export interface SendGroupsOptions {
   split?: SplitMessage
   /** Where a key's AMQP batches go. @default the key as partition key */
   target?: (key: string) => BatchTarget
+  /** Encode events ourselves (encoded-batch.ts) instead of with the SDK's tryAdd. @default false */
+  ownEncoding?: boolean
 }
 
 /**
@@ -156,7 +163,7 @@ export interface SendGroupsOptions {
  * AggregateError when several keys failed).
  */
 export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: SendGroupsOptions): Promise<Rejection[]> {
-  const { producer, call, concurrency, turns = new Map<string, KeyTurn>(), signal = new AbortController().signal } = options
+  const { producer, call, concurrency, turns = new Map<string, KeyTurn>(), signal = new AbortController().signal, ownEncoding = false } = options
   const split = options.split ?? (() => undefined)
   const target = options.target ?? ((key: string): BatchTarget => ({ partitionKey: key }))
   const rejected: Rejection[] = []
@@ -169,7 +176,7 @@ export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: 
       const turn = turns.get(key)
       try {
         await turn?.ready(signal)
-        await sendKey({ producer, call, target: target(key), rejected, split }, items, Number.POSITIVE_INFINITY)
+        await sendKey({ producer, call, target: target(key), rejected, split, ownEncoding }, items, Number.POSITIVE_INFINITY)
         turn?.settle()
       } catch (err) {
         failures.push(err)

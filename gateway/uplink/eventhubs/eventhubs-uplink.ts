@@ -29,6 +29,7 @@ import { linkSignals, withDeadline } from './op-deadline.js'
 import { compilePartitionKey, type PartitionKeyFn } from './partition-key.js'
 import { PartitionRouter } from './partition-routing.js'
 import { createProducerClient, defaultSdkRetryOptions, type ProducerClient } from './producer-client.js'
+import { checkEncodedBatches } from './encoded-batch.js'
 
 /**
  * Partition keys sent concurrently within one send(); each key stays sequential. Every key costs
@@ -76,6 +77,12 @@ export class EventHubsUplink implements Uplink {
    * the order the forwarder called them even when one of them had to fetch the partition ids.
    */
   private routeChain: Promise<void> = Promise.resolve()
+  /**
+   * Whether sends encode events themselves (encoded-batch.ts): undefined until this client's
+   * batches were compared with the SDK's, then fixed until the next start.
+   */
+  private ownEncoding: boolean | undefined
+  private encodingCheck: Promise<void> | undefined
 
   constructor(
     private readonly config: EventHubsUplinkConfig,
@@ -111,6 +118,8 @@ export class EventHubsUplink implements Uplink {
     const client = this.client
     this.router = this.config.routing === 'partition' ? this.partitionRouter(client) : undefined
     this.routeChain = Promise.resolve()
+    this.ownEncoding = undefined
+    this.encodingCheck = undefined
     this.setState({ connected: false, detail: 'connecting' })
     void this.warmUp(client)
   }
@@ -163,7 +172,10 @@ export class EventHubsUplink implements Uplink {
         turns = place.enter(groups.keys())
         const target = router ? (route: string) => router.targetOf(route) : undefined
         const call = this.guardedCall([scope.signal])
-        const options = { producer: client, call, concurrency: KEY_CONCURRENCY, turns, signal: scope.signal, split: splitBatchMessage, target }
+        // Decided at warm-up; if the link was down then, checked in the background meanwhile.
+        if (this.ownEncoding === undefined) void this.checkEncoding(client)
+        const ownEncoding = this.ownEncoding === true
+        const options = { producer: client, call, concurrency: KEY_CONCURRENCY, turns, signal: scope.signal, split: splitBatchMessage, target, ownEncoding }
         rejected.push(...(await sendGroups(groups, options)))
         confirmed = true
         this.record(seq, undefined)
@@ -188,6 +200,14 @@ export class EventHubsUplink implements Uplink {
       for (const turn of turns.values()) turn.settle(new Error('send ended before this partition key settled'))
       place.release()
     }
+  }
+
+  /**
+   * How this client's events are encoded: `gateway` (encoded-batch.ts), `sdk` (its tryAdd), or
+   * `unchecked` until the two were compared on this link.
+   */
+  get encoding(): 'gateway' | 'sdk' | 'unchecked' {
+    return this.ownEncoding === undefined ? 'unchecked' : this.ownEncoding ? 'gateway' : 'sdk'
   }
 
   /**
@@ -239,6 +259,31 @@ export class EventHubsUplink implements Uplink {
     return (what, op) => withDeadline(what, this.config.sendTimeoutMs, parents, op)
   }
 
+  /**
+   * Compares our own batch encoding with the SDK's on this client's link, once (encoded-batch.ts).
+   * Never throws: if the link is not up, nothing is decided and the next send asks again; until
+   * then sends use the SDK's encoding.
+   */
+  private checkEncoding(client: ProducerClient): Promise<void> {
+    this.encodingCheck ??= (async () => {
+      try {
+        const call = this.guardedCall([this.stopController.signal])
+        const differs = await checkEncodedBatches((target) => call('createBatch', (signal) => client.createBatch({ ...target, abortSignal: signal })))
+        if (this.client !== client) return // stopped meanwhile; the next start checks again
+        this.ownEncoding = differs === undefined
+        if (differs === undefined) {
+          this.log.info({ encoding: 'gateway' }, 'encoding events directly: the same AMQP bytes as the SDK\'s batches, checked on this link')
+        } else {
+          this.log.warn({ differs }, 'this Event Hubs SDK batches events differently from what the gateway expects; ' +
+            'using the SDK\'s own encoding (same messages, more CPU per event)')
+        }
+      } catch {
+        if (this.client === client) this.encodingCheck = undefined
+      }
+    })()
+    return this.encodingCheck
+  }
+
   /** Opens the link (CBS auth + attach) by creating and discarding an empty batch. Never throws. */
   private async warmUp(client: ProducerClient): Promise<void> {
     const seq = ++this.opSeq
@@ -246,6 +291,7 @@ export class EventHubsUplink implements Uplink {
       await this.guardedCall([this.stopController.signal])('connect', (signal) =>
         client.createBatch({ partitionKey: 'edge-gateway-warm-up', abortSignal: signal }))
       if (this.router) await this.routerReady(this.router)
+      await this.checkEncoding(client)
       this.record(seq, undefined)
     } catch (err) {
       if (!this.stopController.signal.aborted) this.record(seq, classifyEventHubsError(err, this.classifyOptions))

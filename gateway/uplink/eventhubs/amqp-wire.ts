@@ -1,0 +1,241 @@
+/**
+ * AMQP 1.0 bytes of the Event Hubs messages this uplink sends, written directly.
+ *
+ * Why: the SDK's `EventDataBatch.tryAdd` turns every event into a rhea message object, wraps each
+ * field in rhea's typed objects, encodes those through a growing writer, and starts a tracing span.
+ * That is most of the SDK's own CPU per event, on the gateway's busiest thread (profile notes in
+ * encoded-batch.ts). The few message shapes we send can be written in one pass into one buffer.
+ *
+ * Invariants:
+ * - The bytes are exactly those @azure/event-hubs 6.0.4 (toRheaMessage, then rhea 3.0.5's
+ *   message.encode) produces for the same event and partition key. amqp-wire.test.ts compares them
+ *   byte for byte on random events, and encoded-batch.ts compares them again with the installed
+ *   SDK at run time before they are used.
+ * - Only `WireEvent`s are accepted: bytes as the body, string message id, content type, and
+ *   string or boolean application properties. That is everything amqp-binding.ts produces.
+ * - rhea's width rules are kept: a string, symbol or binary whose UTF-8 length is over 255 bytes
+ *   uses the 32-bit form; a symbol is written as one byte per UTF-16 unit (rhea's 'ascii').
+ */
+
+/** One event as the uplink hands it to a batch; an `EventData` (the SDK accepts it too). */
+export interface WireEvent {
+  body: Buffer
+  contentType?: string
+  messageId?: string
+  properties?: Record<string, string | boolean>
+}
+
+/** The message annotation that carries the partition key (the SDK's `Constants.partitionKey`). */
+export const PARTITION_KEY_ANNOTATION = 'x-opt-partition-key'
+/** The SDK refuses longer message ids (`Constants.maxMessageIdLength`), with this message. */
+const MAX_MESSAGE_ID_LENGTH = 128
+
+// AMQP 1.0 type codes (part 1 §1.6) and the message section descriptors (part 3 §3.2).
+const DESCRIBED = 0x00
+const SMALL_ULONG = 0x53
+const HEADER = 0x70
+const MESSAGE_ANNOTATIONS = 0x72
+const PROPERTIES = 0x73
+const APPLICATION_PROPERTIES = 0x74
+const DATA = 0x75
+const NULL = 0x40
+const TRUE = 0x41
+const FALSE = 0x42
+const LIST0 = 0x45
+const LIST32 = 0xd0
+const MAP32 = 0xd1
+const VBIN8 = 0xa0
+const VBIN32 = 0xb0
+const STR8 = 0xa1
+const STR32 = 0xb1
+const SYM8 = 0xa3
+const SYM32 = 0xb3
+
+/** Fields of the properties list up to content-type (message-id … content-type). */
+const PROPERTIES_TO_CONTENT_TYPE = 7
+
+/** A value of this many bytes takes the 8-bit length form (rhea: `length > 255` → 32-bit). */
+const SHORT_MAX = 255
+
+/** Bytes of a described section's constructor: 0x00, smallulong, code. */
+const SECTION_HEAD = 3
+/** list32 / map32 header: constructor, size, count. */
+const COMPOUND_HEAD = 9
+
+function strBytes(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8')
+  return (n > SHORT_MAX ? 5 : 2) + n
+}
+
+function symBytes(s: string): number {
+  // rhea picks the width from the UTF-8 length but writes the 'ascii' encoding: one byte per unit.
+  return (Buffer.byteLength(s, 'utf8') > SHORT_MAX ? 5 : 2) + s.length
+}
+
+function binBytes(n: number): number {
+  return (n > SHORT_MAX ? 5 : 2) + n
+}
+
+/** A cursor over one output buffer. */
+class Out {
+  pos = 0
+  constructor(readonly buf: Buffer) {}
+  byte(b: number): void {
+    this.buf[this.pos++] = b
+  }
+  u32(v: number): void {
+    this.buf.writeUInt32BE(v, this.pos)
+    this.pos += 4
+  }
+  section(code: number): void {
+    this.byte(DESCRIBED)
+    this.byte(SMALL_ULONG)
+    this.byte(code)
+  }
+  /** A list32/map32 header whose size field is filled in by `end`. */
+  compound(code: number, count: number): number {
+    this.byte(code)
+    const at = this.pos
+    this.pos += 4
+    this.u32(count)
+    return at
+  }
+  end(sizeAt: number): void {
+    this.buf.writeUInt32BE(this.pos - sizeAt - 4, sizeAt)
+  }
+  str(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8')
+    this.byte(n > SHORT_MAX ? STR32 : STR8)
+    this.len(n)
+    this.pos += this.buf.write(s, this.pos, 'utf8')
+  }
+  sym(s: string): void {
+    this.byte(Buffer.byteLength(s, 'utf8') > SHORT_MAX ? SYM32 : SYM8)
+    this.len(s.length, Buffer.byteLength(s, 'utf8') > SHORT_MAX)
+    this.pos += this.buf.write(s, this.pos, 'ascii')
+  }
+  bin(bytes: Buffer): void {
+    this.byte(bytes.length > SHORT_MAX ? VBIN32 : VBIN8)
+    this.len(bytes.length)
+    this.pos += bytes.copy(this.buf, this.pos)
+  }
+  private len(n: number, wide = n > SHORT_MAX): void {
+    if (wide) this.u32(n)
+    else this.byte(n)
+  }
+}
+
+/** Bytes of the message-annotations section: the partition key, or an empty map. */
+function annotationsBytes(partitionKey: string | undefined): number {
+  return SECTION_HEAD + COMPOUND_HEAD + (partitionKey === undefined ? 0 : symBytes(PARTITION_KEY_ANNOTATION) + strBytes(partitionKey))
+}
+
+function writeAnnotations(out: Out, partitionKey: string | undefined): void {
+  out.section(MESSAGE_ANNOTATIONS)
+  const at = out.compound(MAP32, partitionKey === undefined ? 0 : 2)
+  if (partitionKey !== undefined) {
+    out.sym(PARTITION_KEY_ANNOTATION)
+    out.str(partitionKey)
+  }
+  out.end(at)
+}
+
+/**
+ * One event as the SDK would encode it for a batch with `partitionKey` (undefined: a batch
+ * without a key, e.g. one bound to a partition id). Throws as the SDK does for a message id over
+ * 128 characters.
+ */
+export function encodeMessage(event: WireEvent, partitionKey: string | undefined): Buffer {
+  const { body, contentType, messageId, properties } = event
+  if (messageId !== undefined && messageId.length > MAX_MESSAGE_ID_LENGTH) {
+    throw new Error(`Length of 'messageId' property on the event cannot be greater than ${MAX_MESSAGE_ID_LENGTH} characters.`)
+  }
+  // The SDK marks keyed messages durable so that the header is never empty (the service needs one
+  // to route by key); otherwise the header is an empty list.
+  const durable = partitionKey !== undefined
+  let size = SECTION_HEAD + (durable ? COMPOUND_HEAD + 1 : 1)
+  size += annotationsBytes(partitionKey)
+  size += SECTION_HEAD
+  if (contentType !== undefined) size += COMPOUND_HEAD + (messageId === undefined ? 1 : strBytes(messageId)) + 5 + symBytes(contentType)
+  else if (messageId !== undefined) size += COMPOUND_HEAD + strBytes(messageId)
+  else size += 1
+  if (properties !== undefined) {
+    size += SECTION_HEAD + COMPOUND_HEAD
+    for (const name in properties) {
+      const value = properties[name]!
+      size += strBytes(name) + (typeof value === 'string' ? strBytes(value) : 1)
+    }
+  }
+  size += SECTION_HEAD + binBytes(body.length)
+
+  const out = new Out(Buffer.allocUnsafe(size))
+  out.section(HEADER)
+  if (durable) {
+    const at = out.compound(LIST32, 1)
+    out.byte(TRUE)
+    out.end(at)
+  } else {
+    out.byte(LIST0)
+  }
+  writeAnnotations(out, partitionKey)
+  out.section(PROPERTIES)
+  if (contentType !== undefined || messageId !== undefined) {
+    const at = out.compound(LIST32, contentType !== undefined ? PROPERTIES_TO_CONTENT_TYPE : 1)
+    if (messageId !== undefined) out.str(messageId)
+    else out.byte(NULL)
+    if (contentType !== undefined) {
+      for (let i = 1; i < PROPERTIES_TO_CONTENT_TYPE - 1; i++) out.byte(NULL)
+      out.sym(contentType)
+    }
+    out.end(at)
+  } else {
+    out.byte(LIST0)
+  }
+  if (properties !== undefined) {
+    out.section(APPLICATION_PROPERTIES)
+    let count = 0
+    for (const name in properties) count += 2
+    const at = out.compound(MAP32, count)
+    for (const name in properties) {
+      const value = properties[name]!
+      out.str(name)
+      if (typeof value === 'string') out.str(value)
+      else out.byte(value ? TRUE : FALSE)
+    }
+    out.end(at)
+  }
+  out.section(DATA)
+  out.bin(body)
+  return out.buf
+}
+
+/** Bytes of a batch envelope with no events yet: what the SDK counts before the first one. */
+export function envelopeBytes(partitionKey: string | undefined): number {
+  return SECTION_HEAD + 1 + annotationsBytes(partitionKey) + SECTION_HEAD + 1
+}
+
+/** Bytes one encoded message adds to an envelope: its data section. */
+export function sectionBytes(encoded: Buffer): number {
+  return SECTION_HEAD + binBytes(encoded.length)
+}
+
+/**
+ * The batch message (format 0x80013700) that carries `messages`, as the SDK builds it: an empty
+ * header, the first message's annotations (the partition key, or an empty map), empty
+ * properties, then each encoded message as a data section, in order.
+ */
+export function encodeEnvelope(partitionKey: string | undefined, messages: readonly Buffer[]): Buffer {
+  let size = envelopeBytes(partitionKey)
+  for (const m of messages) size += sectionBytes(m)
+  const out = new Out(Buffer.allocUnsafe(size))
+  out.section(HEADER)
+  out.byte(LIST0)
+  writeAnnotations(out, partitionKey)
+  out.section(PROPERTIES)
+  out.byte(LIST0)
+  for (const m of messages) {
+    out.section(DATA)
+    out.bin(m)
+  }
+  return out.buf
+}
