@@ -1,6 +1,6 @@
 /**
  * CloudEvents AMQP protocol binding (cloudevents/spec bindings/amqp-protocol-binding.md, v1.0.x):
- * one stored CloudEvent (structured JSON) → one Event Hubs `EventData`.
+ * one stored CloudEvent (structured JSON) → one Event Hubs message (a `WireEvent`, amqp-wire.ts).
  *
  * - binary mode (§3.1): `datacontenttype` → AMQP `content-type` (§3.1.1); `data` → the AMQP
  *   application data section as bytes (§3.1.2); every other attribute, extensions included →
@@ -23,8 +23,8 @@
  *   resend grouped differently has another, so consumers dedupe per element by source + id.
  */
 import { createHash } from 'node:crypto'
-import type { EventData } from '@azure/event-hubs'
 import type { Entry } from '../../core/types.js'
+import type { WireEvent } from './amqp-wire.js'
 
 export type BindingMode = 'binary' | 'structured' | 'batch'
 
@@ -79,32 +79,32 @@ function parseEvent(entry: Entry): Record<string, unknown> {
   return ev as Record<string, unknown>
 }
 
-/** Binary-mode body and content type from the JSON format members (JSON format §3.1.2). */
-function binaryData(ev: Record<string, unknown>): { body: Buffer; contentType: string | undefined } {
+/**
+ * Binary-mode body and content type from the JSON format members (JSON format §3.1.2). Text
+ * bodies stay strings (sent as their UTF-8 bytes).
+ */
+function binaryData(ev: Record<string, unknown>): { body: Buffer | string; contentType: string | undefined } {
   const declared = typeof ev['datacontenttype'] === 'string' ? ev['datacontenttype'] : undefined
   if (typeof ev['data_base64'] === 'string') {
     // Binary data: the declared type (if any) describes the original bytes; none is inferred.
     return { body: Buffer.from(ev['data_base64'], 'base64'), contentType: declared }
   }
-  if (!('data' in ev) || ev['data'] === undefined) return { body: Buffer.alloc(0), contentType: declared }
+  if (!('data' in ev) || ev['data'] === undefined) return { body: '', contentType: declared }
   // JSON format §3.1.2: `data` without datacontenttype is application/json, and a re-serialised
   // event SHOULD state it explicitly. An explicit `data: null` is a payload (the bytes `null`).
   const contentType = declared ?? 'application/json'
   const data = ev['data']
-  if (!isJsonMediaType(contentType) && typeof data === 'string') {
-    return { body: Buffer.from(data, 'utf8'), contentType }
-  }
-  return { body: Buffer.from(JSON.stringify(data), 'utf8'), contentType }
+  if (!isJsonMediaType(contentType) && typeof data === 'string') return { body: data, contentType }
+  return { body: JSON.stringify(data), contentType }
 }
 
 /**
- * Maps one stored event to an `EventData`. Throws BindingError for an entry whose JSON is not a
- * CloudEvent object (only possible in binary mode, which has to look inside).
+ * Maps one stored event to its AMQP message. Throws BindingError for an entry whose JSON is not a
+ * CloudEvent object (only possible in binary mode, which has to look inside). Structured mode
+ * sends the stored text as it is, without copying it into a Buffer of its own.
  */
-export function toEventData(entry: Entry, mode: 'binary' | 'structured'): EventData {
-  if (mode === 'structured') {
-    return { body: Buffer.from(entry.json, 'utf8'), contentType: STRUCTURED_CONTENT_TYPE, messageId: entry.id }
-  }
+export function toEventData(entry: Entry, mode: 'binary' | 'structured'): WireEvent {
+  if (mode === 'structured') return { body: entry.json, contentType: STRUCTURED_CONTENT_TYPE, messageId: entry.id }
   const ev = parseEvent(entry)
   const properties: Record<string, string | boolean> = {}
   for (const [name, value] of Object.entries(ev)) {
@@ -113,7 +113,7 @@ export function toEventData(entry: Entry, mode: 'binary' | 'structured'): EventD
     if (v !== undefined) properties[PROPERTY_PREFIX + name] = v
   }
   const { body, contentType } = binaryData(ev)
-  const out: EventData = { body, messageId: entry.id, properties }
+  const out: WireEvent = { body, messageId: entry.id, properties }
   if (contentType !== undefined) out.contentType = contentType
   return out
 }
@@ -123,8 +123,8 @@ export function toEventData(entry: Entry, mode: 'binary' | 'structured'): EventD
  * joined as stored, without parsing; `isJsonObjectText` keeps one garbled entry from turning the
  * whole array into invalid JSON (the caller rejects such entries before they get here).
  */
-export function toBatchEventData(entries: readonly Entry[]): EventData {
-  const body = Buffer.from('[' + entries.map((e) => e.json).join(',') + ']', 'utf8')
+export function toBatchEventData(entries: readonly Entry[]): WireEvent {
+  const body = '[' + entries.map((e) => e.json).join(',') + ']'
   return { body, contentType: BATCH_CONTENT_TYPE, messageId: batchMessageId(entries) }
 }
 

@@ -11,15 +11,20 @@
  *   message.encode) produces for the same event and partition key. amqp-wire.test.ts compares them
  *   byte for byte on random events, and encoded-batch.ts compares them again with the installed
  *   SDK at run time before they are used.
- * - Only `WireEvent`s are accepted: bytes as the body, string message id, content type, and
- *   string or boolean application properties. That is everything amqp-binding.ts produces.
+ * - Only `WireEvent`s are accepted: bytes (or a string, as UTF-8) as the body, string message id,
+ *   content type, and string or boolean application properties. That is everything
+ *   amqp-binding.ts produces.
  * - rhea's width rules are kept: a string, symbol or binary whose UTF-8 length is over 255 bytes
  *   uses the 32-bit form; a symbol is written as one byte per UTF-16 unit (rhea's 'ascii').
  */
 
-/** One event as the uplink hands it to a batch; an `EventData` (the SDK accepts it too). */
+/**
+ * One event as the uplink hands it to a batch. The body is bytes, or a string that stands for its
+ * UTF-8 bytes (written straight into the message, with no Buffer of its own). With a Buffer body
+ * it is also an `EventData` the SDK takes as is (sdkEventOf converts the other).
+ */
 export interface WireEvent {
-  body: Buffer
+  body: Buffer | string
   contentType?: string
   messageId?: string
   properties?: Record<string, string | boolean>
@@ -114,10 +119,10 @@ class Out {
     this.len(s.length, Buffer.byteLength(s, 'utf8') > SHORT_MAX)
     this.pos += this.buf.write(s, this.pos, 'ascii')
   }
-  bin(bytes: Buffer): void {
-    this.byte(bytes.length > SHORT_MAX ? VBIN32 : VBIN8)
-    this.len(bytes.length)
-    this.pos += bytes.copy(this.buf, this.pos)
+  bin(bytes: Buffer | string, length: number): void {
+    this.byte(length > SHORT_MAX ? VBIN32 : VBIN8)
+    this.len(length)
+    this.pos += typeof bytes === 'string' ? this.buf.write(bytes, this.pos, 'utf8') : bytes.copy(this.buf, this.pos)
   }
   private len(n: number, wide = n > SHORT_MAX): void {
     if (wide) this.u32(n)
@@ -140,20 +145,22 @@ function writeAnnotations(out: Out, partitionKey: string | undefined): void {
   out.end(at)
 }
 
+/** Byte length of a body: a Buffer's length, or a string's UTF-8 length. */
+export function bodyBytes(body: Buffer | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length
+}
+
 /**
- * One event as the SDK would encode it for a batch with `partitionKey` (undefined: a batch
- * without a key, e.g. one bound to a partition id). Throws as the SDK does for a message id over
- * 128 characters.
+ * Bytes of one event as the SDK would encode it for a batch with `partitionKey` (undefined: a
+ * batch without a key, e.g. one bound to a partition id); `bodyLength` is `bodyBytes(event.body)`.
+ * Throws as the SDK does for a message id over 128 characters.
  */
-export function encodeMessage(event: WireEvent, partitionKey: string | undefined): Buffer {
-  const { body, contentType, messageId, properties } = event
+export function messageBytes(event: WireEvent, partitionKey: string | undefined, bodyLength: number): number {
+  const { contentType, messageId, properties } = event
   if (messageId !== undefined && messageId.length > MAX_MESSAGE_ID_LENGTH) {
     throw new Error(`Length of 'messageId' property on the event cannot be greater than ${MAX_MESSAGE_ID_LENGTH} characters.`)
   }
-  // The SDK marks keyed messages durable so that the header is never empty (the service needs one
-  // to route by key); otherwise the header is an empty list.
-  const durable = partitionKey !== undefined
-  let size = SECTION_HEAD + (durable ? COMPOUND_HEAD + 1 : 1)
+  let size = SECTION_HEAD + (partitionKey !== undefined ? COMPOUND_HEAD + 1 : 1)
   size += annotationsBytes(partitionKey)
   size += SECTION_HEAD
   if (contentType !== undefined) size += COMPOUND_HEAD + (messageId === undefined ? 1 : strBytes(messageId)) + 5 + symBytes(contentType)
@@ -166,11 +173,16 @@ export function encodeMessage(event: WireEvent, partitionKey: string | undefined
       size += strBytes(name) + (typeof value === 'string' ? strBytes(value) : 1)
     }
   }
-  size += SECTION_HEAD + binBytes(body.length)
+  return size + SECTION_HEAD + binBytes(bodyLength)
+}
 
-  const out = new Out(Buffer.allocUnsafe(size))
+/** Writes one event (see messageBytes) at the cursor. */
+function writeMessage(out: Out, event: WireEvent, partitionKey: string | undefined, bodyLength: number): void {
+  const { body, contentType, messageId, properties } = event
   out.section(HEADER)
-  if (durable) {
+  if (partitionKey !== undefined) {
+    // The SDK marks keyed messages durable so that the header is never empty (the service needs
+    // one to route by key); otherwise the header is an empty list.
     const at = out.compound(LIST32, 1)
     out.byte(TRUE)
     out.end(at)
@@ -205,7 +217,14 @@ export function encodeMessage(event: WireEvent, partitionKey: string | undefined
     out.end(at)
   }
   out.section(DATA)
-  out.bin(body)
+  out.bin(body, bodyLength)
+}
+
+/** One event's encoded bytes on their own (see messageBytes). */
+export function encodeMessage(event: WireEvent, partitionKey: string | undefined): Buffer {
+  const length = bodyBytes(event.body)
+  const out = new Out(Buffer.allocUnsafe(messageBytes(event, partitionKey, length)))
+  writeMessage(out, event, partitionKey, length)
   return out.buf
 }
 
@@ -214,28 +233,45 @@ export function envelopeBytes(partitionKey: string | undefined): number {
   return SECTION_HEAD + 1 + annotationsBytes(partitionKey) + SECTION_HEAD + 1
 }
 
-/** Bytes one encoded message adds to an envelope: its data section. */
-export function sectionBytes(encoded: Buffer): number {
-  return SECTION_HEAD + binBytes(encoded.length)
+/** Bytes one encoded message of `messageLength` bytes adds to an envelope: its data section. */
+export function sectionBytes(messageLength: number): number {
+  return SECTION_HEAD + binBytes(messageLength)
+}
+
+/** Events of one AMQP batch, with what was measured when each joined it. */
+export interface BatchMembers {
+  events: readonly WireEvent[]
+  /** messageBytes of each event. */
+  sizes: readonly number[]
+  /** bodyBytes of each event's body. */
+  bodyLengths: readonly number[]
 }
 
 /**
- * The batch message (format 0x80013700) that carries `messages`, as the SDK builds it: an empty
+ * The batch message (format 0x80013700) that carries `members`, as the SDK builds it: an empty
  * header, the first message's annotations (the partition key, or an empty map), empty
- * properties, then each encoded message as a data section, in order.
+ * properties, then each message as a data section, in order. Every message is written straight
+ * into the one buffer.
  */
-export function encodeEnvelope(partitionKey: string | undefined, messages: readonly Buffer[]): Buffer {
+export function encodeEnvelope(partitionKey: string | undefined, members: BatchMembers): Buffer {
+  const { events, sizes, bodyLengths } = members
   let size = envelopeBytes(partitionKey)
-  for (const m of messages) size += sectionBytes(m)
+  for (const n of sizes) size += sectionBytes(n)
   const out = new Out(Buffer.allocUnsafe(size))
   out.section(HEADER)
   out.byte(LIST0)
   writeAnnotations(out, partitionKey)
   out.section(PROPERTIES)
   out.byte(LIST0)
-  for (const m of messages) {
+  for (let i = 0; i < events.length; i++) {
+    const n = sizes[i]!
     out.section(DATA)
-    out.bin(m)
+    out.byte(n > SHORT_MAX ? VBIN32 : VBIN8)
+    if (n > SHORT_MAX) out.u32(n)
+    else out.byte(n)
+    const start = out.pos
+    writeMessage(out, events[i]!, partitionKey, bodyLengths[i]!)
+    if (out.pos - start !== n) throw new Error(`amqp-wire: wrote ${out.pos - start} bytes of a message measured at ${n}`)
   }
   return out.buf
 }

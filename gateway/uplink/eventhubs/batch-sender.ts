@@ -22,11 +22,12 @@
  *   classifies them). Keys that were accepted before the failure are resent on retry: duplicates,
  *   never loss (at-least-once; consumers dedupe by CloudEvent source + id).
  */
-import type { EventData, EventDataBatch } from '@azure/event-hubs'
+import type { EventDataBatch } from '@azure/event-hubs'
 import type { Entry, SendResult } from '../../core/types.js'
 import { isMessageTooLarge } from './classify-error.js'
 import type { KeyTurn } from './key-order.js'
-import { EncodedBatch } from './encoded-batch.js'
+import { EncodedBatch, sdkEventOf } from './encoded-batch.js'
+import type { WireEvent } from './amqp-wire.js'
 
 /** Where one AMQP batch goes: a partition key (the service picks the partition) or a partition id. */
 export type BatchTarget = { partitionKey: string } | { partitionId: string }
@@ -43,7 +44,7 @@ export type GuardedCall = <T>(what: string, op: (signal: AbortSignal) => Promise
 /** One AMQP message and the stored entries it carries (one, or several in batch mode). */
 export interface PreparedEvent {
   entries: Entry[]
-  event: EventData
+  event: WireEvent
 }
 
 /** Re-encodes a message of several entries as two (in order); undefined for a single entry. */
@@ -83,7 +84,7 @@ async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: num
       const item = items[i]!
       let added: boolean
       try {
-        added = batch.tryAdd(item.event)
+        added = batch instanceof EncodedBatch ? batch.add(item.event) : batch.tryAdd(sdkEventOf(item.event))
       } catch (err) {
         // The SDK validates while encoding (e.g. message_id longer than 128 characters).
         reject(ctx, item, 'invalid_event', String((err as Error)?.message ?? err))

@@ -21,7 +21,7 @@
  *   under which the SDK adds nothing to the messages either.
  */
 import type { EventData, EventDataBatch } from '@azure/event-hubs'
-import { encodeEnvelope, encodeMessage, envelopeBytes, sectionBytes, type WireEvent } from './amqp-wire.js'
+import { bodyBytes, encodeEnvelope, envelopeBytes, messageBytes, sectionBytes, type WireEvent } from './amqp-wire.js'
 
 /** What `EventDataBatch.tryAdd` takes: an EventData or an AmqpAnnotatedMessage. */
 type AddedEvent = Parameters<EventDataBatch['tryAdd']>[0]
@@ -29,7 +29,9 @@ type AddedEvent = Parameters<EventDataBatch['tryAdd']>[0]
 export class EncodedBatch implements EventDataBatch {
   readonly partitionKey: string | undefined
   readonly partitionId: string | undefined
-  private readonly messages: Buffer[] = []
+  private readonly events: WireEvent[] = []
+  private readonly sizes: number[] = []
+  private readonly bodyLengths: number[] = []
   private size = 0
 
   /** `target` as for createBatch: a partition key, a partition id, or neither. */
@@ -39,7 +41,7 @@ export class EncodedBatch implements EventDataBatch {
   }
 
   get count(): number {
-    return this.messages.length
+    return this.events.length
   }
 
   get sizeInBytes(): number {
@@ -47,19 +49,30 @@ export class EncodedBatch implements EventDataBatch {
   }
 
   /**
-   * Adds the event if the batch stays within `maxSizeInBytes`. Takes the `WireEvent` shape only
-   * (a Buffer body; string message id; string or boolean properties); throws TypeError for other
-   * events, and as the SDK does for a message id over 128 characters.
+   * Adds the event if the batch stays within `maxSizeInBytes`, as the SDK's tryAdd would. The
+   * bytes are written when the batch is sent; the event must not change meanwhile (the uplink
+   * builds each one for its batch). Throws as the SDK does for a message id over 128 characters.
    */
-  tryAdd(event: AddedEvent): boolean {
-    const encoded = encodeMessage(asWireEvent(event), this.partitionKey)
+  add(event: WireEvent): boolean {
+    const bodyLength = bodyBytes(event.body)
+    const messageLength = messageBytes(event, this.partitionKey, bodyLength)
     let size = this.size
-    if (this.messages.length === 0) size += envelopeBytes(this.partitionKey)
-    size += sectionBytes(encoded)
+    if (this.events.length === 0) size += envelopeBytes(this.partitionKey)
+    size += sectionBytes(messageLength)
     if (size > this.maxSizeInBytes) return false
-    this.messages.push(encoded)
+    this.events.push(event)
+    this.sizes.push(messageLength)
+    this.bodyLengths.push(bodyLength)
     this.size = size
     return true
+  }
+
+  /**
+   * EventDataBatch.tryAdd: `add` for an EventData of the shape the uplink sends (a Buffer body;
+   * string ids and content type; string or boolean properties). Throws TypeError for other events.
+   */
+  tryAdd(event: AddedEvent): boolean {
+    return this.add(asWireEvent(event))
   }
 
   /** SDK internal: the spans `tryAdd` started, linked to the send's span. We start none. */
@@ -69,11 +82,21 @@ export class EncodedBatch implements EventDataBatch {
 
   /** SDK internal: the AMQP batch message that `sendBatch` puts on the link. */
   _generateMessage(): Buffer {
-    return encodeEnvelope(this.partitionKey, this.messages)
+    return encodeEnvelope(this.partitionKey, { events: this.events, sizes: this.sizes, bodyLengths: this.bodyLengths })
   }
 
   /** SDK internal (idempotent publishing only, which the uplink does not use). */
   _commitPublish(): void {}
+}
+
+/** The same event as an SDK `EventData`: a string body becomes its UTF-8 bytes. */
+export function sdkEventOf(event: WireEvent): EventData {
+  if (typeof event.body !== 'string') return event
+  const out: EventData = { body: Buffer.from(event.body, 'utf8') }
+  if (event.contentType !== undefined) out.contentType = event.contentType
+  if (event.messageId !== undefined) out.messageId = event.messageId
+  if (event.properties !== undefined) out.properties = event.properties
+  return out
 }
 
 /** `event` if it has the one shape amqp-wire.ts writes; throws TypeError otherwise. */
@@ -102,6 +125,8 @@ const PROBES: WireEvent[] = [
   { body: Buffer.alloc(0), messageId: 'p'.repeat(128) },
   { body: Buffer.from('x'), contentType: 'c'.repeat(256), properties: {} },
   { body: Buffer.from('y') },
+  { body: '{"data":"text body, written as UTF-8: ü €"}', contentType: 'application/cloudevents+json', messageId: 'probe-6' },
+  { body: 'b'.repeat(256), messageId: 'probe-7' },
 ]
 
 /** An SDK batch seen through its internals, for the comparison only. */
@@ -119,13 +144,13 @@ export async function checkEncodedBatches(createBatch: (target: { partitionKey?:
     let sdk = (await createBatch(target)) as SdkBatchInternals
     let ours = new EncodedBatch(sdk.maxSizeInBytes, target)
     for (const probe of PROBES) {
-      let added = [sdk.tryAdd({ ...probe }), ours.tryAdd(probe)]
+      let added = [sdk.tryAdd(sdkEventOf(probe)), ours.add(probe)]
       if (!added[0] && !added[1] && sdk.count > 0) {
         const differs = compareMessages(sdk, ours)
         if (differs) return differs
         sdk = (await createBatch(target)) as SdkBatchInternals
         ours = new EncodedBatch(sdk.maxSizeInBytes, target)
-        added = [sdk.tryAdd({ ...probe }), ours.tryAdd(probe)]
+        added = [sdk.tryAdd(sdkEventOf(probe)), ours.add(probe)]
       }
       if (added[0] !== added[1]) return `whether an event fits: SDK ${added[0]}, ours ${added[1]}`
       if (sdk.sizeInBytes !== ours.sizeInBytes) return `batch size after an event: SDK ${sdk.sizeInBytes}, ours ${ours.sizeInBytes}`
