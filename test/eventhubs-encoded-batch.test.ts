@@ -133,17 +133,33 @@ describe('the run-time check against the installed SDK', () => {
     expect(await checkEncodedBatches(otherBytes)).toMatch(/differs/)
   })
 
-  it('an uplink uses its own encoding after the check, and still delivers everything', async () => {
+  it('an uplink uses its own encoding after the check, asks the link\'s size limit once per send, and delivers everything', async () => {
     const peer = await startPeerForTest()
     const log = new RecordingLogger()
-    const uplink = new EventHubsUplink(configFor(peer), { logger: log })
+    const targets: Array<{ partitionKey?: string; partitionId?: string }> = []
+    const createProducer = (...args: Parameters<typeof createProducerClient>): ProducerClient => {
+      const real = createProducerClient(...args)
+      return {
+        createBatch: (options) => {
+          targets.push({ partitionKey: options.partitionKey, partitionId: options.partitionId })
+          return real.createBatch(options)
+        },
+        sendBatch: (batch, options) => real.sendBatch(batch, options),
+        getPartitionIds: (options) => real.getPartitionIds(options),
+        close: () => real.close(),
+      }
+    }
+    const uplink = new EventHubsUplink(configFor(peer), { logger: log, createProducer })
     onTestFinished(() => uplink.stop())
     await uplink.start()
     await log.waitFor('encoding events directly')
     expect(uplink.encoding).toBe('gateway')
-    const entries = buildEntries(50, 5)
+    targets.length = 0
+    const entries = buildEntries(50, 5) // 5 devices: 5 partition keys, one AMQP batch each
     expect(await uplink.send(entries, never)).toEqual({ rejected: [] })
     expect(peer.received().map((e) => e.messageId).sort()).toEqual(entries.map((e) => e.id).sort())
+    expect(new Set(peer.received().map((e) => e.partitionKey)).size).toBe(5)
+    expect(targets).toHaveLength(1) // the hub's link, shared by every key (the SDK's way: 5)
   })
 
   it('an uplink whose SDK batches differ keeps the SDK\'s encoding, says so, and delivers everything', async () => {

@@ -10,7 +10,8 @@
  *   calls the same holds through the `KeyTurn`s of key-order.ts: a key waits for its part of
  *   every earlier pending send, and fails with it.
  * - Batch size is the service's business: `createBatch()` reads `max_message_size` from the link
- *   and `tryAdd` refuses what would exceed it. An event that does not fit an EMPTY batch is
+ *   and `tryAdd` refuses what would exceed it. With our own encoding (encoded-batch.ts, the same
+ *   bytes and size rules), the limit is read once per link per send and our batch refuses. An event that does not fit an EMPTY batch is
  *   rejected alone (`message_too_large`); the others go on. A message carrying several entries
  *   (batch mode) is split in two instead, down to single entries.
  * - If the service still refuses a batch as too large (its limit shrank below what the link
@@ -58,7 +59,8 @@ interface KeyContext {
   target: BatchTarget
   rejected: Rejection[]
   split: SplitMessage
-  ownEncoding: boolean
+  /** With our own encoding: the link's size limit, asked once per link per send (linkLimit). */
+  limits: Map<string, Promise<number>> | undefined
 }
 
 function reject(ctx: KeyContext, item: PreparedEvent, reason: string, message: string): void {
@@ -69,16 +71,32 @@ function bytesOf(item: PreparedEvent): number {
   return item.entries.reduce((n, e) => n + e.sizeBytes, 0)
 }
 
+/**
+ * The `max_message_size` of the link `ctx.target` goes over, from one SDK batch per link per
+ * send(): every partition key shares the hub's link, each partition id has its own. (With the
+ * SDK's own encoding, every AMQP batch is an SDK batch from createBatch.) If the service lowers
+ * its limit meanwhile, it refuses the batch as too large and sendMembers splits it.
+ */
+function linkLimit(ctx: KeyContext, limits: Map<string, Promise<number>>): Promise<number> {
+  const link = 'partitionId' in ctx.target ? `partition ${ctx.target.partitionId}` : 'hub'
+  let limit = limits.get(link)
+  if (!limit) {
+    limit = ctx.call('createBatch', (signal) => ctx.producer.createBatch({ ...ctx.target, abortSignal: signal })).then((b) => b.maxSizeInBytes)
+    limits.set(link, limit)
+    // A failure reaches every key that waits on it; a later send() asks again.
+    limit.catch(() => undefined)
+  }
+  return limit
+}
+
 /** Sends `items` of one key in order, at most `maxPerBatch` per AMQP batch. */
 async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: number): Promise<void> {
   const items = [...given] // splitting replaces an item by its halves in place
   let i = 0
   while (i < items.length) {
-    const sdkBatch = await ctx.call('createBatch', (signal) =>
-      ctx.producer.createBatch({ ...ctx.target, abortSignal: signal }))
-    // The SDK's batch still opens the link and tells the size limit; our own batch encodes the
-    // events (encoded-batch.ts) once the uplink has checked it against the SDK's.
-    const batch = ctx.ownEncoding ? new EncodedBatch(sdkBatch.maxSizeInBytes, ctx.target) : sdkBatch
+    const batch = ctx.limits
+      ? new EncodedBatch(await linkLimit(ctx, ctx.limits), ctx.target)
+      : await ctx.call('createBatch', (signal) => ctx.producer.createBatch({ ...ctx.target, abortSignal: signal }))
     const members: PreparedEvent[] = []
     while (i < items.length && members.length < maxPerBatch) {
       const item = items[i]!
@@ -151,7 +169,10 @@ export interface SendGroupsOptions {
   split?: SplitMessage
   /** Where a key's AMQP batches go. @default the key as partition key */
   target?: (key: string) => BatchTarget
-  /** Encode events ourselves (encoded-batch.ts) instead of with the SDK's tryAdd. @default false */
+  /**
+   * Encode events ourselves (encoded-batch.ts) instead of with the SDK's tryAdd, and ask each
+   * link's size limit once per call instead of creating an SDK batch per AMQP batch. @default false
+   */
   ownEncoding?: boolean
 }
 
@@ -169,6 +190,7 @@ export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: 
   const target = options.target ?? ((key: string): BatchTarget => ({ partitionKey: key }))
   const rejected: Rejection[] = []
   const failures: unknown[] = []
+  const limits = ownEncoding ? new Map<string, Promise<number>>() : undefined
   const queue = [...groups.entries()]
   let next = 0
   const worker = async (): Promise<void> => {
@@ -177,7 +199,7 @@ export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: 
       const turn = turns.get(key)
       try {
         await turn?.ready(signal)
-        await sendKey({ producer, call, target: target(key), rejected, split, ownEncoding }, items, Number.POSITIVE_INFINITY)
+        await sendKey({ producer, call, target: target(key), rejected, split, limits }, items, Number.POSITIVE_INFINITY)
         turn?.settle()
       } catch (err) {
         failures.push(err)
