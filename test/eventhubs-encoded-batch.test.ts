@@ -14,21 +14,10 @@ import { buildEntries } from './support/eh-entries.js'
 import { never } from './support/eh-uplink-harness.js'
 import type { EventHubsPeer } from './support/eventhubs-peer.js'
 import { RecordingLogger } from './support/recording-logger.js'
+import { seededRandom as prng } from './support/chaos-verdict.js'
 import { startPeerForTest } from './per-test-resources.js'
 
 type Internals = EventDataBatch & { _generateMessage(): Buffer }
-
-/** Deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Characters of 1, 2, 3 and 4 UTF-8 bytes, and a lone surrogate (3 bytes once encoded). */
 const CHARS = ['a', 'Z', '-', ':', 'ü', 'ß', '€', '\u{1F600}', '\uD800']
