@@ -14,10 +14,10 @@
  *   without parsing the body (source + id identify an event, CloudEvents 1.0 §3.1.1).
  * - batch mode (opt-in; not defined by the AMQP binding, like the MQTT uplink's `batch`): several
  *   stored events of ONE partition key as one JSON batch document (JSON event format §4,
- *   `application/cloudevents-batch+json`) in one AMQP message. Why: the SDK encodes each AMQP
- *   message on its own (~15 µs of CPU each on a Pi-class core) and Event Hubs meters ingress per
+ *   `application/cloudevents-batch+json`) in one AMQP message. Why: Event Hubs meters ingress per
  *   event (1,000 events/s per throughput unit, billed in 64 KB units), so an array of 100 readings
- *   costs the gateway's CPU and the hub's quota about what one reading costs in structured mode.
+ *   costs the hub's quota about what one reading costs in structured mode, and the uplink's
+ *   per-message work (amqp-wire.ts, or the SDK's tryAdd) is done once for the array.
  *   Consumers must expect an array (Stream Analytics and Data Explorer's multijson do). The
  *   `message_id` is a digest of the ids in the array: the same array resent has the same id; a
  *   resend grouped differently has another, so consumers dedupe per element by source + id.
