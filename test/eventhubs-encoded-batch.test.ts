@@ -5,7 +5,8 @@
  */
 import { EventHubProducerClient, type EventDataBatch } from '@azure/event-hubs'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { checkEncodedBatches, EncodedBatch, sdkEventOf } from '../gateway/uplink/eventhubs/encoded-batch.js'
+import { readFileSync } from 'node:fs'
+import { checkEncodedBatches, EncodedBatch, sdkEventOf, VERIFIED_SDK_VERSION } from '../gateway/uplink/eventhubs/encoded-batch.js'
 import type { WireEvent } from '../gateway/uplink/eventhubs/amqp-wire.js'
 import { createProducerClient, type ProducerClient } from '../gateway/uplink/eventhubs/producer-client.js'
 import { eventHubsUplinkSchema } from '../gateway/uplink/eventhubs/config.js'
@@ -120,6 +121,30 @@ describe('the run-time check against the installed SDK', () => {
     const otherBytes = (target: { partitionKey?: string }): Promise<EventDataBatch> =>
       client.createBatch(target).then((b) => Object.assign(hideGenerate(b), { _generateMessage: () => Buffer.from('other') }))
     expect(await checkEncodedBatches(otherBytes)).toMatch(/differs/)
+    // A probe the SDK refuses to take (say, a new validation) is a difference, not "link down".
+    const throwing = (target: { partitionKey?: string }): Promise<EventDataBatch> =>
+      client.createBatch(target).then((b) => Object.assign(hideGenerate(b), { tryAdd: () => { throw new Error('new rule') } }))
+    expect(await checkEncodedBatches(throwing)).toMatch(/probe event failed: new rule/)
+    // The link not up: nothing is decided (the caller asks again later).
+    await expect(checkEncodedBatches(() => Promise.reject(new Error('link down')))).rejects.toThrow('link down')
+  })
+
+  it('is verified for the SDK version package.json pins, which is the one installed', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> }
+    const installed = JSON.parse(readFileSync(new URL('../node_modules/@azure/event-hubs/package.json', import.meta.url), 'utf8')) as { version: string }
+    // Upgrading the SDK means re-running this file's comparisons and then moving all three together.
+    expect(pkg.dependencies['@azure/event-hubs']).toBe(VERIFIED_SDK_VERSION)
+    expect(installed.version).toBe(VERIFIED_SDK_VERSION)
+  })
+
+  it('an SDK that took our batch for a single event would fail the send, not deliver an empty event', async () => {
+    const peer = await startPeerForTest()
+    const client = await sdkClient(peer)
+    const ours = new EncodedBatch(1024 * 1024, { partitionKey: 'k' })
+    ours.add({ body: 'reading', messageId: 'm1' })
+    // The SDK's path for an array of events is what it would take if it stopped recognising ours.
+    await expect(client.sendBatch([ours as never], { partitionKey: 'k' })).rejects.toThrow(/taken for a single event/)
+    expect(peer.received()).toHaveLength(0)
   })
 
   it('an uplink uses its own encoding after the check, asks the link\'s size limit once per send, and delivers everything', async () => {

@@ -8,9 +8,9 @@
  *
  * Invariants:
  * - The bytes are exactly those @azure/event-hubs 6.0.4 (toRheaMessage, then rhea 3.0.5's
- *   message.encode) produces for the same event and partition key. amqp-wire.test.ts compares them
- *   byte for byte on random events, and encoded-batch.ts compares them again with the installed
- *   SDK at run time before they are used.
+ *   message.encode) produces for the same event and partition key.
+ *   test/eventhubs-encoded-batch.test.ts compares them byte for byte on random events, and
+ *   encoded-batch.ts compares them again with the installed SDK at run time before they are used.
  * - Only `WireEvent`s are accepted: bytes (or a string, as UTF-8) as the body, string message id,
  *   content type, and string or boolean application properties. That is everything
  *   amqp-binding.ts produces.
@@ -58,6 +58,8 @@ const SYM32 = 0xb3
 
 /** Fields of the properties list up to content-type (message-id … content-type). */
 const PROPERTIES_TO_CONTENT_TYPE = 7
+/** The empty fields between message-id and content-type (user-id, to, subject, reply-to, correlation-id), one null byte each. */
+const NULLS_BEFORE_CONTENT_TYPE = PROPERTIES_TO_CONTENT_TYPE - 2
 
 /** A value of this many bytes takes the 8-bit length form (rhea: `length > 255` → 32-bit). */
 const SHORT_MAX = 255
@@ -163,7 +165,7 @@ export function messageBytes(event: WireEvent, partitionKey: string | undefined,
   let size = SECTION_HEAD + (partitionKey !== undefined ? COMPOUND_HEAD + 1 : 1)
   size += annotationsBytes(partitionKey)
   size += SECTION_HEAD
-  if (contentType !== undefined) size += COMPOUND_HEAD + (messageId === undefined ? 1 : strBytes(messageId)) + 5 + symBytes(contentType)
+  if (contentType !== undefined) size += COMPOUND_HEAD + (messageId === undefined ? 1 : strBytes(messageId)) + NULLS_BEFORE_CONTENT_TYPE + symBytes(contentType)
   else if (messageId !== undefined) size += COMPOUND_HEAD + strBytes(messageId)
   else size += 1
   if (properties !== undefined) {
@@ -196,7 +198,7 @@ function writeMessage(out: Out, event: WireEvent, partitionKey: string | undefin
     if (messageId !== undefined) out.str(messageId)
     else out.byte(NULL)
     if (contentType !== undefined) {
-      for (let i = 1; i < PROPERTIES_TO_CONTENT_TYPE - 1; i++) out.byte(NULL)
+      for (let i = 0; i < NULLS_BEFORE_CONTENT_TYPE; i++) out.byte(NULL)
       out.sym(contentType)
     }
     out.end(at)

@@ -11,8 +11,9 @@
  *   every earlier pending send, and fails with it.
  * - Batch size is the service's business: `createBatch()` reads `max_message_size` from the link
  *   and `tryAdd` refuses what would exceed it. With our own encoding (encoded-batch.ts, the same
- *   bytes and size rules), the limit is read once per link per send and our batch refuses. An event that does not fit an EMPTY batch is
- *   rejected alone (`message_too_large`); the others go on. A message carrying several entries
+ *   bytes and size rules), the limit is read once per link per send and our batch refuses. An
+ *   event that does not fit an EMPTY batch is rejected alone (`message_too_large`); the others go
+ *   on. A message carrying several entries
  *   (batch mode) is split in two instead, down to single entries.
  * - If the service still refuses a batch as too large (its limit shrank below what the link
  *   advertised), the batch is resent in halves, in order, down to single messages, and a single
@@ -60,7 +61,7 @@ interface KeyContext {
   rejected: Rejection[]
   split: SplitMessage
   /** With our own encoding: the link's size limit, asked once per link per send (linkLimit). */
-  limits: Map<string, Promise<number>> | undefined
+  linkMaxSizes: Map<string, Promise<number>> | undefined
 }
 
 function reject(ctx: KeyContext, item: PreparedEvent, reason: string, message: string): void {
@@ -77,12 +78,12 @@ function bytesOf(item: PreparedEvent): number {
  * SDK's own encoding, every AMQP batch is an SDK batch from createBatch.) If the service lowers
  * its limit meanwhile, it refuses the batch as too large and sendMembers splits it.
  */
-function linkLimit(ctx: KeyContext, limits: Map<string, Promise<number>>): Promise<number> {
+function linkLimit(ctx: KeyContext, sizes: Map<string, Promise<number>>): Promise<number> {
   const link = 'partitionId' in ctx.target ? `partition ${ctx.target.partitionId}` : 'hub'
-  let limit = limits.get(link)
+  let limit = sizes.get(link)
   if (!limit) {
     limit = ctx.call('createBatch', (signal) => ctx.producer.createBatch({ ...ctx.target, abortSignal: signal })).then((b) => b.maxSizeInBytes)
-    limits.set(link, limit)
+    sizes.set(link, limit)
     // A failure reaches every key that waits on it; a later send() asks again.
     limit.catch(() => undefined)
   }
@@ -94,8 +95,8 @@ async function sendKey(ctx: KeyContext, given: PreparedEvent[], maxPerBatch: num
   const items = [...given] // splitting replaces an item by its halves in place
   let i = 0
   while (i < items.length) {
-    const batch = ctx.limits
-      ? new EncodedBatch(await linkLimit(ctx, ctx.limits), ctx.target)
+    const batch = ctx.linkMaxSizes
+      ? new EncodedBatch(await linkLimit(ctx, ctx.linkMaxSizes), ctx.target)
       : await ctx.call('createBatch', (signal) => ctx.producer.createBatch({ ...ctx.target, abortSignal: signal }))
     const members: PreparedEvent[] = []
     while (i < items.length && members.length < maxPerBatch) {
@@ -190,7 +191,7 @@ export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: 
   const target = options.target ?? ((key: string): BatchTarget => ({ partitionKey: key }))
   const rejected: Rejection[] = []
   const failures: unknown[] = []
-  const limits = ownEncoding ? new Map<string, Promise<number>>() : undefined
+  const linkMaxSizes = ownEncoding ? new Map<string, Promise<number>>() : undefined
   const queue = [...groups.entries()]
   let next = 0
   const worker = async (): Promise<void> => {
@@ -199,7 +200,7 @@ export async function sendGroups(groups: Map<string, PreparedEvent[]>, options: 
       const turn = turns.get(key)
       try {
         await turn?.ready(signal)
-        await sendKey({ producer, call, target: target(key), rejected, split, limits }, items, Number.POSITIVE_INFINITY)
+        await sendKey({ producer, call, target: target(key), rejected, split, linkMaxSizes }, items, Number.POSITIVE_INFINITY)
         turn?.settle()
       } catch (err) {
         failures.push(err)

@@ -13,13 +13,17 @@
  *   and never exceed the link's `max_message_size`).
  * - `sendBatch` treats any object with `count`, `sizeInBytes` and `tryAdd` as a batch and asks it
  *   for `_generateMessage()`, `partitionKey`/`partitionId` and `_messageSpanContexts`. Those are
- *   SDK internals, so `checkEncodedBatches` compares this class with a real SDK batch on probe
- *   events before the uplink uses it: any difference (an SDK upgrade that changed its encoding or
- *   internals) turns it off, with a log line, and the uplink keeps the SDK's own `tryAdd`.
+ *   SDK internals, so `checkEncodedBatches` accepts only the SDK version this was verified with
+ *   (VERIFIED_SDK_VERSION, also pinned in package.json) and compares this class with a real SDK
+ *   batch on probe events before the uplink uses it: anything else turns it off, with a log line,
+ *   and the uplink keeps the SDK's own `tryAdd`.
+ * - Should an SDK ever take this object for a single event instead of a batch, reading its `body`
+ *   throws: the send fails (and is retried from the store) instead of delivering an empty event.
  * - Not for idempotent publishing (the uplink does not enable it): no sequence numbers.
  * - No tracing span per event: the gateway installs a no-op tracer anyway (quiet-tracing.ts),
  *   under which the SDK adds nothing to the messages either.
  */
+import { createRequire } from 'node:module'
 import type { EventData, EventDataBatch } from '@azure/event-hubs'
 import { bodyBytes, encodeEnvelope, envelopeBytes, messageBytes, sectionBytes, type WireEvent } from './amqp-wire.js'
 
@@ -87,6 +91,11 @@ export class EncodedBatch implements EventDataBatch {
 
   /** SDK internal (idempotent publishing only, which the uplink does not use). */
   _commitPublish(): void {}
+
+  /** Not an event: see the invariants. The SDK's shape tests (`in`) do not read it. */
+  get body(): never {
+    throw new TypeError('an EncodedBatch was taken for a single event: the Event Hubs SDK no longer recognises it as a batch')
+  }
 }
 
 /** The same event as an SDK `EventData`: a string body becomes its UTF-8 bytes. */
@@ -113,6 +122,18 @@ function asWireEvent(event: AddedEvent): WireEvent {
   return e as WireEvent
 }
 
+/** The @azure/event-hubs version whose batch internals this file was checked against. */
+export const VERIFIED_SDK_VERSION = '6.0.4'
+
+/** The installed @azure/event-hubs version, or undefined if it cannot be read. */
+function installedSdkVersion(): string | undefined {
+  try {
+    return (createRequire(import.meta.url)('@azure/event-hubs/package.json') as { version?: string }).version
+  } catch {
+    return undefined
+  }
+}
+
 /** Probe events: every field and both length forms of every variable-width value we write. */
 const PROBES: WireEvent[] = [
   { body: Buffer.from('{"specversion":"1.0","id":"probe-1"}'), contentType: 'application/cloudevents+json', messageId: 'probe-1' },
@@ -127,30 +148,48 @@ const PROBES: WireEvent[] = [
   { body: Buffer.from('y') },
   { body: '{"data":"text body, written as UTF-8: ü €"}', contentType: 'application/cloudevents+json', messageId: 'probe-6' },
   { body: 'b'.repeat(256), messageId: 'probe-7' },
+  // Non-ASCII symbol (rhea writes one byte per UTF-16 unit), long-form message id and property name.
+  { body: Buffer.from('z'), contentType: 'text/plain; charset=ü', messageId: '€'.repeat(86), properties: { ['n'.repeat(300)]: 'v' } },
 ]
+
+/** Batch targets probed: a short key, a key in the 32-bit string form, and no key. */
+const PROBE_TARGETS: Array<{ partitionKey?: string }> = [{ partitionKey: 'edge-gateway-encoding-check' }, { partitionKey: 'ü'.repeat(200) }, {}]
 
 /** An SDK batch seen through its internals, for the comparison only. */
 type SdkBatchInternals = EventDataBatch & { _generateMessage?: () => unknown }
 
 /**
- * Compares `EncodedBatch` with the SDK's batch from `createBatch`, keyed and without a key, on the
- * probe events: whether each fits, sizes after each add, counts, and the bytes of the AMQP batch
- * message. A probe that fits neither (a link with a small `max_message_size`) starts a new pair of
- * batches, or is skipped if they were empty. Resolves with undefined if everything was the same,
- * else with what differed. Rejects only if `createBatch` does (the link is not up).
+ * Decides whether the uplink may use `EncodedBatch`: only with VERIFIED_SDK_VERSION installed,
+ * and only if it matches the SDK's batch from `createBatch` on the probe events (keyed and
+ * without a key): whether each fits, sizes after each add, counts, and the bytes of the AMQP
+ * batch message. A probe that fits neither (a link with a small `max_message_size`) starts a new
+ * pair of batches, or is skipped if they were empty. Resolves with undefined if everything was
+ * the same, else with what differed (an exception from a probe counts as a difference). Rejects
+ * only if `createBatch` does (the link is not up): then nothing is decided.
  */
 export async function checkEncodedBatches(createBatch: (target: { partitionKey?: string }) => Promise<EventDataBatch>): Promise<string | undefined> {
-  for (const target of [{ partitionKey: 'edge-gateway-encoding-check' }, {}]) {
+  const version = installedSdkVersion()
+  if (version !== VERIFIED_SDK_VERSION) return `@azure/event-hubs ${version ?? '(version unreadable)'} is installed; the gateway's encoding was verified with ${VERIFIED_SDK_VERSION}`
+  for (const target of PROBE_TARGETS) {
     let sdk = (await createBatch(target)) as SdkBatchInternals
     let ours = new EncodedBatch(sdk.maxSizeInBytes, target)
     for (const probe of PROBES) {
-      let added = [sdk.tryAdd(sdkEventOf(probe)), ours.add(probe)]
+      const both = (): [boolean, boolean] | string => {
+        try {
+          return [sdk.tryAdd(sdkEventOf(probe)), ours.add(probe)]
+        } catch (err) {
+          return `adding a probe event failed: ${String((err as Error)?.message ?? err)}`
+        }
+      }
+      let added = both()
+      if (typeof added === 'string') return added
       if (!added[0] && !added[1] && sdk.count > 0) {
         const differs = compareMessages(sdk, ours)
         if (differs) return differs
         sdk = (await createBatch(target)) as SdkBatchInternals
         ours = new EncodedBatch(sdk.maxSizeInBytes, target)
-        added = [sdk.tryAdd(sdkEventOf(probe)), ours.add(probe)]
+        added = both()
+        if (typeof added === 'string') return added
       }
       if (added[0] !== added[1]) return `whether an event fits: SDK ${added[0]}, ours ${added[1]}`
       if (sdk.sizeInBytes !== ours.sizeInBytes) return `batch size after an event: SDK ${sdk.sizeInBytes}, ours ${ours.sizeInBytes}`
@@ -165,7 +204,11 @@ function compareMessages(sdk: SdkBatchInternals, ours: EncodedBatch): string | u
   if (sdk.count !== ours.count) return `count: SDK ${sdk.count}, ours ${ours.count}`
   if (sdk.count === 0) return undefined
   if (typeof sdk._generateMessage !== 'function') return 'the SDK batch has no _generateMessage (SDK internals changed)'
-  const expected = sdk._generateMessage()
-  if (!Buffer.isBuffer(expected) || !expected.equals(ours._generateMessage())) return 'the AMQP batch message differs from the SDK\'s'
+  try {
+    const expected = sdk._generateMessage()
+    if (!Buffer.isBuffer(expected) || !expected.equals(ours._generateMessage())) return 'the AMQP batch message differs from the SDK\'s'
+  } catch (err) {
+    return `building the AMQP batch message failed: ${String((err as Error)?.message ?? err)}`
+  }
   return undefined
 }

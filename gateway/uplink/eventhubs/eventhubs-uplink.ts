@@ -265,7 +265,12 @@ export class EventHubsUplink implements Uplink {
    * then sends use the SDK's encoding.
    */
   private checkEncoding(client: ProducerClient): Promise<void> {
-    this.encodingCheck ??= (async () => {
+    // A send still running on a client that was stopped meanwhile must not start (and then
+    // leave behind) a check of the closed client.
+    if (this.client !== client) return Promise.resolve()
+    if (this.encodingCheck) return this.encodingCheck
+    let check: Promise<void> | undefined
+    check = (async (): Promise<void> => {
       try {
         const call = this.guardedCall([this.stopController.signal])
         const differs = await checkEncodedBatches((target) => call('createBatch', (signal) => client.createBatch({ ...target, abortSignal: signal })))
@@ -278,10 +283,12 @@ export class EventHubsUplink implements Uplink {
             'using the SDK\'s own encoding (same messages, more CPU per event)')
         }
       } catch {
-        if (this.client === client) this.encodingCheck = undefined
+        // createBatch failed: the link is not up. Undecided; the next send asks again.
+        if (this.encodingCheck === check) this.encodingCheck = undefined
       }
     })()
-    return this.encodingCheck
+    this.encodingCheck = check
+    return check
   }
 
   /** Opens the link (CBS auth + attach) by creating and discarding an empty batch. Never throws. */
