@@ -44,6 +44,19 @@ export class BindingError extends Error {
   }
 }
 
+/** `cloudEvents_<name>` for the attribute names seen so far (a few per deployment), made once. */
+const propertyNames = new Map<string, string>()
+const MAX_PROPERTY_NAMES = 1024
+
+function propertyName(attribute: string): string {
+  let name = propertyNames.get(attribute)
+  if (name === undefined) {
+    name = PROPERTY_PREFIX + attribute
+    if (propertyNames.size < MAX_PROPERTY_NAMES) propertyNames.set(attribute, name)
+  }
+  return name
+}
+
 /** Members of the JSON format that are not binary-mode application properties. */
 const NOT_PROPERTIES = new Set(['data', 'data_base64', 'datacontenttype'])
 
@@ -107,10 +120,10 @@ export function toEventData(entry: Entry, mode: 'binary' | 'structured'): WireEv
   if (mode === 'structured') return { body: entry.json, contentType: STRUCTURED_CONTENT_TYPE, messageId: entry.id }
   const ev = parseEvent(entry)
   const properties: Record<string, string | boolean> = {}
-  for (const [name, value] of Object.entries(ev)) {
+  for (const name in ev) {
     if (NOT_PROPERTIES.has(name)) continue
-    const v = propertyValue(value)
-    if (v !== undefined) properties[PROPERTY_PREFIX + name] = v
+    const v = propertyValue(ev[name])
+    if (v !== undefined) properties[propertyName(name)] = v
   }
   const { body, contentType } = binaryData(ev)
   const out: WireEvent = { body, messageId: entry.id, properties }

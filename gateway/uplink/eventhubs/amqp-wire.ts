@@ -63,6 +63,8 @@ const NULLS_BEFORE_CONTENT_TYPE = PROPERTIES_TO_CONTENT_TYPE - 2
 
 /** A value of this many bytes takes the 8-bit length form (rhea: `length > 255` → 32-bit). */
 const SHORT_MAX = 255
+/** A string of at most this many UTF-16 units has at most SHORT_MAX UTF-8 bytes (3 per unit). */
+const SURELY_SHORT = Math.floor(SHORT_MAX / 3)
 
 /** Bytes of a described section's constructor: 0x00, smallulong, code. */
 const SECTION_HEAD = 3
@@ -76,7 +78,7 @@ function strBytes(s: string): number {
 
 function symBytes(s: string): number {
   // rhea picks the width from the UTF-8 length but writes the 'ascii' encoding: one byte per unit.
-  return (Buffer.byteLength(s, 'utf8') > SHORT_MAX ? 5 : 2) + s.length
+  return (s.length > SURELY_SHORT && Buffer.byteLength(s, 'utf8') > SHORT_MAX ? 5 : 2) + s.length
 }
 
 function binBytes(n: number): number {
@@ -111,14 +113,25 @@ class Out {
     this.buf.writeUInt32BE(this.pos - sizeAt - 4, sizeAt)
   }
   str(s: string): void {
+    if (s.length <= SURELY_SHORT) {
+      // At most 3 UTF-8 bytes per UTF-16 unit, so this fits the 8-bit form: write, then fill in
+      // the length, without measuring the string first.
+      this.byte(STR8)
+      const at = this.pos++
+      const n = this.buf.write(s, this.pos, 'utf8')
+      this.buf[at] = n
+      this.pos += n
+      return
+    }
     const n = Buffer.byteLength(s, 'utf8')
     this.byte(n > SHORT_MAX ? STR32 : STR8)
     this.len(n)
     this.pos += this.buf.write(s, this.pos, 'utf8')
   }
   sym(s: string): void {
-    this.byte(Buffer.byteLength(s, 'utf8') > SHORT_MAX ? SYM32 : SYM8)
-    this.len(s.length, Buffer.byteLength(s, 'utf8') > SHORT_MAX)
+    const wide = s.length > SURELY_SHORT && Buffer.byteLength(s, 'utf8') > SHORT_MAX
+    this.byte(wide ? SYM32 : SYM8)
+    this.len(s.length, wide)
     this.pos += this.buf.write(s, this.pos, 'ascii')
   }
   bin(bytes: Buffer | string, length: number): void {
