@@ -13,8 +13,8 @@
  *   and `tryAdd` refuses what would exceed it. With our own encoding (encoded-batch.ts, the same
  *   bytes and size rules), the limit is read once per link per send and our batch refuses. An
  *   event that does not fit an EMPTY batch is rejected alone (`message_too_large`); the others go
- *   on. A message carrying several entries
- *   (batch mode) is split in two instead, down to single entries.
+ *   on. A message carrying several entries (batch mode) is split in two instead, down to single
+ *   entries.
  * - If the service still refuses a batch as too large (its limit shrank below what the link
  *   advertised), the batch is resent in halves, in order, down to single messages, and a single
  *   message of several entries is split; a single entry it refuses is rejected alone. At most

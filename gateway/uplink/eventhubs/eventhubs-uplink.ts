@@ -13,6 +13,10 @@
  * Failures reject with a classified UplinkError (see classify-error.ts): everything but a refused
  * size is retriable, auth failures included (a rotated key is fixed without losing the queue).
  * No SDK call can hang a send: each runs under `sendTimeoutMs` (op-deadline.ts).
+ *
+ * Encoding: once this client's link is up, the uplink compares its own AMQP encoding
+ * (amqp-wire.ts, encoded-batch.ts) with the installed SDK's; if they agree, events are written
+ * by it, else (and until the check ran) by the SDK's tryAdd. The messages are the same either way.
  */
 import { setMaxListeners } from 'node:events'
 import type { EventHubClientOptions, RetryOptions } from '@azure/event-hubs'
