@@ -55,7 +55,13 @@ export async function runHalfOpen(p: HalfOpenParams): Promise<ScenarioReport> {
       proxy.freeze({ newConnections: p.newConnections })
       const frozenAt = Date.now()
       try {
-        await rig.admin.waitFor(connected(false), budgetMs + 10_000, `round ${i + 1}: dead link detected`, { gateway: gw, intervalMs: 50 })
+        // With new connections working, the uplink reconnects at once and its `connected: false`
+        // can be shorter than one admin poll (a poll is an HTTP round trip to a busy gateway, often
+        // longer than the 50 ms between polls). A new upstream connection is proof too: the uplink
+        // opens one only after it gave up on the frozen one.
+        const detected = (s: Awaited<ReturnType<typeof rig.admin.snapshot>>): boolean =>
+          connected(false)(s) || (p.newConnections === 'forward' && proxy.stats().upstreamConnected > acceptedBefore)
+        await rig.admin.waitFor(detected, budgetMs + 10_000, `round ${i + 1}: dead link detected`, { gateway: gw, intervalMs: 50 })
         detectMs.push(Date.now() - frozenAt)
       } catch {
         detectMs.push(Infinity)
