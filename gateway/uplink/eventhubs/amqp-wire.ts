@@ -160,24 +160,44 @@ function writeAnnotations(out: Out, partitionKey: string | undefined): void {
   out.end(at)
 }
 
+/**
+ * The sections every message of a batch starts with, which depend only on its partition key: the
+ * header (the SDK marks keyed messages durable so that the header is never empty, since the
+ * service needs one to route by key; otherwise an empty list) and the message annotations (the
+ * key, or an empty map). Encoded once per batch and copied into each message.
+ */
+export function messageHead(partitionKey: string | undefined): Buffer {
+  const size = SECTION_HEAD + (partitionKey !== undefined ? COMPOUND_HEAD + 1 : 1) + annotationsBytes(partitionKey)
+  const out = new Out(Buffer.allocUnsafe(size))
+  out.section(HEADER)
+  if (partitionKey !== undefined) {
+    const at = out.compound(LIST32, 1)
+    out.byte(TRUE)
+    out.end(at)
+  } else {
+    out.byte(LIST0)
+  }
+  writeAnnotations(out, partitionKey)
+  return out.buf
+}
+
 /** Byte length of a body: a Buffer's length, or a string's UTF-8 length. */
 export function bodyBytes(body: Buffer | string): number {
   return typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length
 }
 
 /**
- * Bytes of one event as the SDK would encode it for a batch with `partitionKey` (undefined: a
- * batch without a key, e.g. one bound to a partition id); `bodyLength` is `bodyBytes(event.body)`.
- * Throws as the SDK does for a message id over 128 characters.
+ * Bytes of one event as the SDK would encode it for a batch whose messages start with `head`
+ * (messageHead of its partition key, or of undefined for a batch without a key, e.g. one bound to
+ * a partition id); `bodyLength` is `bodyBytes(event.body)`. Throws as the SDK does for a message
+ * id over 128 characters.
  */
-export function messageBytes(event: WireEvent, partitionKey: string | undefined, bodyLength: number): number {
+export function messageBytes(event: WireEvent, head: Buffer, bodyLength: number): number {
   const { contentType, messageId, properties } = event
   if (messageId !== undefined && messageId.length > MAX_MESSAGE_ID_LENGTH) {
     throw new Error(`Length of 'messageId' property on the event cannot be greater than ${MAX_MESSAGE_ID_LENGTH} characters.`)
   }
-  let size = SECTION_HEAD + (partitionKey !== undefined ? COMPOUND_HEAD + 1 : 1)
-  size += annotationsBytes(partitionKey)
-  size += SECTION_HEAD
+  let size = head.length + SECTION_HEAD
   if (contentType !== undefined) size += COMPOUND_HEAD + (messageId === undefined ? 1 : strBytes(messageId)) + NULLS_BEFORE_CONTENT_TYPE + symBytes(contentType)
   else if (messageId !== undefined) size += COMPOUND_HEAD + strBytes(messageId)
   else size += 1
@@ -192,19 +212,9 @@ export function messageBytes(event: WireEvent, partitionKey: string | undefined,
 }
 
 /** Writes one event (see messageBytes) at the cursor. */
-function writeMessage(out: Out, event: WireEvent, partitionKey: string | undefined, bodyLength: number): void {
+function writeMessage(out: Out, event: WireEvent, head: Buffer, bodyLength: number): void {
   const { body, contentType, messageId, properties } = event
-  out.section(HEADER)
-  if (partitionKey !== undefined) {
-    // The SDK marks keyed messages durable so that the header is never empty (the service needs
-    // one to route by key); otherwise the header is an empty list.
-    const at = out.compound(LIST32, 1)
-    out.byte(TRUE)
-    out.end(at)
-  } else {
-    out.byte(LIST0)
-  }
-  writeAnnotations(out, partitionKey)
+  out.pos += head.copy(out.buf, out.pos)
   out.section(PROPERTIES)
   if (contentType !== undefined || messageId !== undefined) {
     const at = out.compound(LIST32, contentType !== undefined ? PROPERTIES_TO_CONTENT_TYPE : 1)
@@ -238,8 +248,9 @@ function writeMessage(out: Out, event: WireEvent, partitionKey: string | undefin
 /** One event's encoded bytes on their own (see messageBytes). */
 export function encodeMessage(event: WireEvent, partitionKey: string | undefined): Buffer {
   const length = bodyBytes(event.body)
-  const out = new Out(Buffer.allocUnsafe(messageBytes(event, partitionKey, length)))
-  writeMessage(out, event, partitionKey, length)
+  const head = messageHead(partitionKey)
+  const out = new Out(Buffer.allocUnsafe(messageBytes(event, head, length)))
+  writeMessage(out, event, head, length)
   return out.buf
 }
 
@@ -255,6 +266,8 @@ export function sectionBytes(messageLength: number): number {
 
 /** Events of one AMQP batch, with what was measured when each joined it. */
 export interface BatchMembers {
+  /** messageHead of the batch's partition key. */
+  head: Buffer
   events: readonly WireEvent[]
   /** messageBytes of each event. */
   sizes: readonly number[]
@@ -269,7 +282,7 @@ export interface BatchMembers {
  * into the one buffer.
  */
 export function encodeEnvelope(partitionKey: string | undefined, members: BatchMembers): Buffer {
-  const { events, sizes, bodyLengths } = members
+  const { head, events, sizes, bodyLengths } = members
   let size = envelopeBytes(partitionKey)
   for (const n of sizes) size += sectionBytes(n)
   const out = new Out(Buffer.allocUnsafe(size))
@@ -285,7 +298,7 @@ export function encodeEnvelope(partitionKey: string | undefined, members: BatchM
     if (n > SHORT_MAX) out.u32(n)
     else out.byte(n)
     const start = out.pos
-    writeMessage(out, events[i]!, partitionKey, bodyLengths[i]!)
+    writeMessage(out, events[i]!, head, bodyLengths[i]!)
     if (out.pos - start !== n) throw new Error(`amqp-wire: wrote ${out.pos - start} bytes of a message measured at ${n}`)
   }
   return out.buf

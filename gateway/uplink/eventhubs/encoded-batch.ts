@@ -25,7 +25,7 @@
  */
 import { createRequire } from 'node:module'
 import type { EventData, EventDataBatch } from '@azure/event-hubs'
-import { bodyBytes, encodeEnvelope, envelopeBytes, messageBytes, sectionBytes, type WireEvent } from './amqp-wire.js'
+import { bodyBytes, encodeEnvelope, envelopeBytes, messageBytes, messageHead, sectionBytes, type WireEvent } from './amqp-wire.js'
 
 /** What `EventDataBatch.tryAdd` takes: an EventData or an AmqpAnnotatedMessage. */
 type AddedEvent = Parameters<EventDataBatch['tryAdd']>[0]
@@ -33,6 +33,8 @@ type AddedEvent = Parameters<EventDataBatch['tryAdd']>[0]
 export class EncodedBatch implements EventDataBatch {
   readonly partitionKey: string | undefined
   readonly partitionId: string | undefined
+  /** The header and annotations every message of this batch starts with (its partition key). */
+  private readonly head: Buffer
   private readonly events: WireEvent[] = []
   private readonly sizes: number[] = []
   private readonly bodyLengths: number[] = []
@@ -42,6 +44,7 @@ export class EncodedBatch implements EventDataBatch {
   constructor(readonly maxSizeInBytes: number, target: { partitionKey?: string; partitionId?: string }) {
     this.partitionKey = target.partitionKey
     this.partitionId = target.partitionId
+    this.head = messageHead(this.partitionKey)
   }
 
   get count(): number {
@@ -59,7 +62,7 @@ export class EncodedBatch implements EventDataBatch {
    */
   add(event: WireEvent): boolean {
     const bodyLength = bodyBytes(event.body)
-    const messageLength = messageBytes(event, this.partitionKey, bodyLength)
+    const messageLength = messageBytes(event, this.head, bodyLength)
     let size = this.size
     if (this.events.length === 0) size += envelopeBytes(this.partitionKey)
     size += sectionBytes(messageLength)
@@ -86,7 +89,7 @@ export class EncodedBatch implements EventDataBatch {
 
   /** SDK internal: the AMQP batch message that `sendBatch` puts on the link. */
   _generateMessage(): Buffer {
-    return encodeEnvelope(this.partitionKey, { events: this.events, sizes: this.sizes, bodyLengths: this.bodyLengths })
+    return encodeEnvelope(this.partitionKey, { head: this.head, events: this.events, sizes: this.sizes, bodyLengths: this.bodyLengths })
   }
 
   /** SDK internal (idempotent publishing only, which the uplink does not use). */

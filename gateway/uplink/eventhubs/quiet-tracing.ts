@@ -9,7 +9,8 @@
  * draining a stored backlog to the local peer; this instrumenter removes its allocations (raw SDK
  * A/B, 4 pairs: 0.3-3.9 µs less CPU per event, mean 1.7). Most of the rest is in the SDK's own
  * tracingClient.startSpan (an object spread followed by more properties, V8's slow path on
- * Node 20), which no public API avoids.
+ * Node 20), which no public API avoids. Since the uplink encodes events itself (encoded-batch.ts)
+ * tryAdd runs only when that is off; the SDK still starts a span per sendBatch and createBatch.
  *
  * Invariants
  * - Records nothing, propagates nothing: no span is ever recording, so the SDK adds no
