@@ -224,6 +224,11 @@ export interface Store {
    * position (not the ack cursor). Resolves with [] when nothing is queued; never waits.
    */
   read(uplink: string, maxEvents: number, maxBytes: number): Promise<Entry[]>
+  /**
+   * How many entries the uplink's next reads would hand out: those after its read position.
+   * Synchronous, from memory; an upper bound (damaged entries, skipped when read, still count).
+   */
+  unread(uplink: string): number
   /** Moves the read position back to the ack cursor (after a failed send, to resend in order). */
   rewind(uplink: string): void
   /**
@@ -249,7 +254,11 @@ export interface UplinkBatchLimits {
   maxEvents: number
   /** Most stored bytes per send() call. */
   maxBytes: number
-  /** How long to wait for a batch to fill once the first event is available. */
+  /**
+   * How long to wait for a batch to fill once the first event is available, with nothing in
+   * flight. With a batch in flight, a partial batch instead waits for that batch to settle (or to
+   * become full); 0 turns both waits off: whatever is waiting is sent at once.
+   */
   lingerMs: number
   /** How many send() calls may be outstanding at once. */
   maxInFlight: number

@@ -167,6 +167,19 @@ export class LevelStore extends StoreCore implements Store {
     return got.entries
   }
 
+  /** See Store.unread. Zero before open and after close. */
+  unread(uplink: string): number {
+    if (this.state !== 'open') return 0
+    const state = this.cursorsOf(uplink)
+    let count = 0
+    for (const priority of PRIORITIES) {
+      const log = this.ctx!.logs[priority]
+      const cursor = state[priority]
+      count += Math.max(0, log.next - 1 - Math.max(cursor.readPos, effectiveAcked(cursor, log)))
+    }
+    return count
+  }
+
   /** See Store.rewind. A read in flight during a rewind does not move the position forward again. */
   rewind(uplink: string): void {
     if (this.state !== 'open') return

@@ -93,7 +93,10 @@ export const eventHubsUplinkSchema = z
      * copy posted to the thread) come on top, about as much again each. @default "2MiB"
      */
     maxBytes: byteSize.default(2 * 1024 * 1024),
-    /** Wait this long for a batch to fill. @default 50 */
+    /**
+     * Wait this long for a batch to fill when nothing is in flight; while a batch is out, a partial
+     * one waits for it to settle instead (forwarder.ts). 0: send whatever waits at once. @default 50
+     */
     lingerMs: z.number().int().min(0).max(60_000).default(50),
     /**
      * Batches outstanding at once. Two large batches keep the link as busy as four half-size ones

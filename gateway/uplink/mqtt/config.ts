@@ -48,7 +48,10 @@ export const mqttUplinkSchema = z
     maxEvents: z.number().int().min(1).max(10_000).default(100),
     /** Most bytes per forwarder batch / per `batch`-mode message. @default "256KiB" */
     maxBytes: byteSize.default(256 * 1024),
-    /** Wait this long for a batch to fill. @default 20 */
+    /**
+     * Wait this long for a batch to fill when nothing is in flight; while a batch is out, a partial
+     * one waits for it to settle instead (forwarder.ts). 0: send whatever waits at once. @default 20
+     */
     lingerMs: z.number().int().min(0).max(60_000).default(20),
     /** Batches outstanding at once (duplicates after a failure are bounded by this × maxEvents). @default 8 */
     maxInFlight: z.number().int().min(1).max(64).default(8),
