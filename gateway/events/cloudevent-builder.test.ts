@@ -62,6 +62,27 @@ describe('CloudEventBuilder', () => {
     expect(JSON.parse(b.build('sim', reading()).json).sequence).toBe(formatSequence(1))
   })
 
+  it('still refuses a bad kind for a device it knows, and a bad device id for a kind it knows', () => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    b.build('sim', reading())
+    b.build('sim', reading()) // the device and its kind are known now: the fast path
+    expect(() => b.build('sim', reading({ kind: 'Bad Kind' }))).toThrow(DecodeError)
+    expect(() => b.build('sim', reading({ deviceId: 'a/b' }))).toThrow(DecodeError)
+    expect(() => b.build('sim', reading({ data: { n: 1n } }))).toThrow(DecodeError)
+    expect(JSON.parse(b.build('sim', reading()).json).sequence).toBe(formatSequence(3))
+  })
+
+  it('keeps devices apart per source and counts on after it forgot what it validated', () => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    expect(b.build('a', reading()).source).toBe('/gateways/gw1/a/dev-1')
+    expect(b.build('b', reading()).source).toBe('/gateways/gw1/b/dev-1')
+    // More devices than the builder remembers (10,000): it starts over and keeps counting.
+    for (let i = 0; i < 10_050; i++) b.build('sim', reading({ deviceId: `d${i}` }))
+    const again = JSON.parse(b.build('a', reading()).json)
+    expect(again.sequence).toBe(formatSequence(2))
+    expect(() => new CloudEvent(again, true)).not.toThrow()
+  })
+
   it('serialises later events of a validated shape exactly as the SDK would (fast path)', () => {
     const synced = { isSynced: () => true, now: () => ({ synced: true }) } as never
     fc.assert(

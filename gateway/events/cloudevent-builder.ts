@@ -43,17 +43,28 @@ export function parseEventSource(source: string): { gatewayId: string; sourceId:
   return { gatewayId: parts[2] ?? '', sourceId: parts[3] ?? '', deviceId: parts.slice(4).join('/') }
 }
 
-/** How many (source, type) pairs to remember as validated before starting over. */
-const MAX_VALIDATED_SHAPES = 10_000
+/** How many devices and (device, kind) pairs to remember as validated before starting over. */
+const MAX_KNOWN = 10_000
+
+/** What the builder knows about one device of one source, once its id passed validation. */
+interface KnownDevice {
+  /** Its CloudEvent source (one string per device, so Map lookups by it reuse its hash). */
+  source: string
+  /** Per reading kind whose first synced event passed the SDK's strict validation: the fast path's JSON prefix. */
+  prefixes: Map<string, string>
+  /** Reading kinds whose first unsynced event (with clock attributes) passed strict validation. */
+  unsyncedKinds: Set<string>
+}
 
 export class CloudEventBuilder {
   /**
-   * (source, type) pairs whose first event passed the SDK's strict validation. Later events of the
-   * same pair differ only in id (a UUID), time (from a Date), sequence (digits) and data, which the
-   * builder produces itself, so they skip the SDK's per-event JSON-schema run (a measurable share
-   * of ingest CPU). Bounded: cleared when full.
+   * Devices seen, by source id then device id. A device's later events of a kind already
+   * validated differ only in id (a UUID), time (from a Date), sequence (digits) and data, which
+   * the builder produces itself, so they skip the SDK's per-event JSON-schema run (a measurable
+   * share of ingest CPU), and the id and kind checks. Bounded: cleared when MAX_KNOWN is reached.
    */
-  private readonly validatedShapes = new Map<string, string>()
+  private readonly known = new Map<string, Map<string, KnownDevice>>()
+  private knownCount = 0
 
   /**
    * @param counters last sequence number used per CloudEvent source, as persisted by the store.
@@ -72,24 +83,51 @@ export class CloudEventBuilder {
    * are left untouched in that case, so no sequence number is burned on an event never stored.
    */
   build(sourceId: string, reading: Reading): NewEvent {
-    if (!DEVICE_ID.test(reading.deviceId)) {
-      throw new DecodeError('invalid_reading', `device id "${reading.deviceId.slice(0, 40)}" has characters a CloudEvent source cannot carry`)
+    const device = this.knownDevice(sourceId, reading.deviceId)
+    const synced = this.clock.isSynced()
+    const prefix = synced ? device.prefixes.get(reading.kind) : undefined
+    if (prefix !== undefined && isPlainObject(reading.data)) {
+      const sequence = (this.counters.get(device.source) ?? 0) + 1
+      const json = fastJson(prefix, reading, sequence)
+      this.counters.set(device.source, sequence)
+      return { priority: reading.priority, source: device.source, id: json.slice(7, 43), json }
     }
+    return this.buildWithSdk(device, reading, synced)
+  }
+
+  /** The device's entry, validating its id on first sight. */
+  private knownDevice(sourceId: string, deviceId: string): KnownDevice {
+    let devices = this.known.get(sourceId)
+    let device = devices?.get(deviceId)
+    if (device) return device
+    if (!DEVICE_ID.test(deviceId)) {
+      throw new DecodeError('invalid_reading', `device id "${deviceId.slice(0, 40)}" has characters a CloudEvent source cannot carry`)
+    }
+    if (this.knownCount >= MAX_KNOWN) {
+      this.known.clear()
+      this.knownCount = 0
+      devices = undefined
+    }
+    if (!devices) this.known.set(sourceId, (devices = new Map()))
+    device = { source: eventSource(this.gatewayId, sourceId, deviceId), prefixes: new Map(), unsyncedKinds: new Set() }
+    devices.set(deviceId, device)
+    this.knownCount++
+    return device
+  }
+
+  /**
+   * The SDK's way: a CloudEvent object, validated strictly for the first event of a kind (per
+   * device, synced or not), then serialised. A strictly validated synced kind opens the fast path.
+   */
+  private buildWithSdk(device: KnownDevice, reading: Reading, synced: boolean): NewEvent {
     if (!KIND.test(reading.kind)) {
       throw new DecodeError('invalid_reading', `reading kind "${reading.kind.slice(0, 40)}" is not dotted lower-case`)
     }
-    const source = eventSource(this.gatewayId, sourceId, reading.deviceId)
+    const { source } = device
     const sequence = (this.counters.get(source) ?? 0) + 1
     const type = EVENT_TYPE_PREFIX + reading.kind
-    const clock = this.clock.isSynced() ? undefined : clockAttributes(reading.timeMs, this.clock.now())
-    const shape = clock ? `${source}\n${type}\nclock` : `${source}\n${type}`
-    const prefix = this.validatedShapes.get(shape)
-    if (prefix !== undefined && clock === undefined && isPlainObject(reading.data)) {
-      const json = fastJson(prefix, reading, sequence)
-      this.counters.set(source, sequence)
-      return { priority: reading.priority, source, id: json.slice(7, 43), json }
-    }
-    const strict = prefix === undefined
+    const clock = synced ? undefined : clockAttributes(reading.timeMs, this.clock.now())
+    const strict = clock ? !device.unsyncedKinds.has(reading.kind) : !device.prefixes.has(reading.kind)
     let event: CloudEvent<unknown>
     try {
       event = new CloudEvent(
@@ -116,8 +154,9 @@ export class CloudEventBuilder {
       throw new DecodeError('invalid_reading', 'reading data is not JSON-serialisable', { cause: err })
     }
     if (strict) {
-      if (this.validatedShapes.size >= MAX_VALIDATED_SHAPES) this.validatedShapes.clear()
-      this.validatedShapes.set(shape, shapePrefix(type, source))
+      if (clock) device.unsyncedKinds.add(reading.kind)
+      else device.prefixes.set(reading.kind, shapePrefix(type, source))
+      this.knownCount++
     }
     this.counters.set(source, sequence)
     return { priority: reading.priority, source, id: event.id, json }
