@@ -85,6 +85,20 @@ function binBytes(n: number): number {
   return (n > SHORT_MAX ? 5 : 2) + n
 }
 
+/**
+ * Writes `s` at `pos` if it is all ASCII (then its UTF-8 bytes are its units) and returns true;
+ * returns false at the first other unit, having written a prefix the caller overwrites. For the
+ * short strings of a message (ids, keys, property names), cheaper than a call into C++.
+ */
+function writeAscii(buf: Buffer, pos: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c >= 0x80) return false
+    buf[pos + i] = c
+  }
+  return true
+}
+
 /** A cursor over one output buffer. */
 class Out {
   pos = 0
@@ -118,7 +132,7 @@ class Out {
       // the length, without measuring the string first.
       this.byte(STR8)
       const at = this.pos++
-      const n = this.buf.write(s, this.pos, 'utf8')
+      const n = writeAscii(this.buf, this.pos, s) ? s.length : this.buf.write(s, this.pos, 'utf8')
       this.buf[at] = n
       this.pos += n
       return
@@ -132,7 +146,14 @@ class Out {
     const wide = s.length > SURELY_SHORT && Buffer.byteLength(s, 'utf8') > SHORT_MAX
     this.byte(wide ? SYM32 : SYM8)
     this.len(s.length, wide)
-    this.pos += this.buf.write(s, this.pos, 'ascii')
+    if (s.length <= SURELY_SHORT) {
+      // Buffer's 'ascii' write keeps the low byte of each UTF-16 unit (as 'latin1' does); for a
+      // short string, a loop is cheaper than the call into C++.
+      for (let i = 0; i < s.length; i++) this.buf[this.pos + i] = s.charCodeAt(i) & 0xff
+      this.pos += s.length
+    } else {
+      this.pos += this.buf.write(s, this.pos, 'ascii')
+    }
   }
   bin(bytes: Buffer | string, length: number): void {
     this.byte(length > SHORT_MAX ? VBIN32 : VBIN8)
@@ -214,7 +235,8 @@ export function messageBytes(event: WireEvent, head: Buffer, bodyLength: number)
 /** Writes one event (see messageBytes) at the cursor. */
 function writeMessage(out: Out, event: WireEvent, head: Buffer, bodyLength: number): void {
   const { body, contentType, messageId, properties } = event
-  out.pos += head.copy(out.buf, out.pos)
+  out.buf.set(head, out.pos) // a V8 builtin: for ~50 bytes cheaper than Buffer#copy's call into C++
+  out.pos += head.length
   out.section(PROPERTIES)
   if (contentType !== undefined || messageId !== undefined) {
     const at = out.compound(LIST32, contentType !== undefined ? PROPERTIES_TO_CONTENT_TYPE : 1)
