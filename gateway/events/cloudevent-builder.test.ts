@@ -83,6 +83,14 @@ describe('CloudEventBuilder', () => {
     expect(() => new CloudEvent(again, true)).not.toThrow()
   })
 
+  it('stays bounded when one device invents kinds without end', () => {
+    const b = new CloudEventBuilder('gw1', new Map())
+    for (let i = 0; i < 10_050; i++) b.build('sim', reading({ kind: `k${i}` }))
+    // Private, read here only to show the bound: devices plus kinds remembered.
+    expect((b as unknown as { knownCount: number }).knownCount).toBeLessThanOrEqual(10_000)
+    expect(JSON.parse(b.build('sim', reading({ kind: 'k1' })).json).sequence).toBe(formatSequence(10_051))
+  })
+
   it('serialises later events of a validated shape exactly as the SDK would (fast path)', () => {
     const synced = { isSynced: () => true, now: () => ({ synced: true }) } as never
     fc.assert(

@@ -103,16 +103,20 @@ export class CloudEventBuilder {
     if (!DEVICE_ID.test(deviceId)) {
       throw new DecodeError('invalid_reading', `device id "${deviceId.slice(0, 40)}" has characters a CloudEvent source cannot carry`)
     }
-    if (this.knownCount >= MAX_KNOWN) {
-      this.known.clear()
-      this.knownCount = 0
-      devices = undefined
-    }
+    if (this.forgetIfFull()) devices = undefined
     if (!devices) this.known.set(sourceId, (devices = new Map()))
     device = { source: eventSource(this.gatewayId, sourceId, deviceId), prefixes: new Map(), unsyncedKinds: new Set() }
     devices.set(deviceId, device)
     this.knownCount++
     return device
+  }
+
+  /** Starts the cache over when it holds MAX_KNOWN devices and kinds; true when it did. */
+  private forgetIfFull(): boolean {
+    if (this.knownCount < MAX_KNOWN) return false
+    this.known.clear()
+    this.knownCount = 0
+    return true
   }
 
   /**
@@ -154,6 +158,9 @@ export class CloudEventBuilder {
       throw new DecodeError('invalid_reading', 'reading data is not JSON-serialisable', { cause: err })
     }
     if (strict) {
+      // A device that invents kinds without end must not grow the cache without end. After a
+      // clear, `device` is no longer in it: what is added here goes with it.
+      this.forgetIfFull()
       if (clock) device.unsyncedKinds.add(reading.kind)
       else device.prefixes.set(reading.kind, shapePrefix(type, source))
       this.knownCount++
