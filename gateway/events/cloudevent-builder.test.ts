@@ -110,6 +110,10 @@ describe('CloudEventBuilder', () => {
     )
   })
 
+  it('pads sequences to 20 digits at every width', () => {
+    for (const n of [0, 1, 9, 10, 12_345, 10 ** 15, Number.MAX_SAFE_INTEGER]) expect(formatSequence(n)).toBe(String(n).padStart(20, '0'))
+  })
+
   it('splits a source back into its parts', () => {
     expect(parseEventSource('/gateways/gw1/sim/dev-1')).toEqual({ gatewayId: 'gw1', sourceId: 'sim', deviceId: 'dev-1' })
   })
