@@ -134,4 +134,20 @@ describe('Forwarder', () => {
       expect(store.stats().perUplink.u!.depth).toBe(0)
     }
   })
+
+  it('does not spin while the head is out if the store answers every wait for an append at once (closing)', { timeout: 5_000 }, async () => {
+    const { store: realStore } = await storeWithEventsForTest('u', 15)
+    const store = withMethod<Store, 'waitForAppend'>(realStore, 'waitForAppend', async () => undefined)
+    const uplink = heldUplink({ maxEvents: 10, maxBytes: 1e9, maxInFlight: 2, lingerMs: 50 })
+    const forwarder = new Forwarder({ uplink, store, metrics: noopPipelineMetrics, log: silentLogger })
+    forwarder.start()
+    onTestFinished(() => forwarder.stop(0))
+    await uplink.started(1)
+    // A forwarder looping on promises that are already resolved never lets a timer run.
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    uplink.release(1)
+    await uplink.started(2)
+    expect(uplink.sent).toEqual([10, 5])
+    uplink.release(2)
+  })
 })

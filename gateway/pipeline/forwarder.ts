@@ -325,12 +325,22 @@ export class Forwarder {
     const onAbort = (): void => wake.abort()
     signal.addEventListener('abort', onAbort, { once: true })
     try {
+      let waitForAppends = true
       for (;;) {
         if (this.stopping || signal.aborted) return 'stopping'
         if (this.inFlight.some((f) => f.failed)) return 'failed'
         if (headSettled) return 'head-settled'
-        if (store.unread(this.uplinkId) >= uplink.limits.maxEvents) return 'full'
+        const unread = store.unread(this.uplinkId)
+        if (unread >= uplink.limits.maxEvents) return 'full'
+        if (!waitForAppends) {
+          await Promise.race([settled, failed])
+          continue
+        }
         await Promise.race([settled, failed, store.waitForAppend(wake.signal)])
+        // A closing store answers waitForAppend at once: waiting on it again would spin without
+        // ever yielding to the I/O that settles the head. With nothing new to read, wait for the
+        // head (or a failure) alone.
+        if (!headSettled && store.unread(this.uplinkId) === unread) waitForAppends = false
       }
     } finally {
       this.onFailure = undefined
