@@ -51,4 +51,25 @@ describe('rawSdkYardstick', () => {
       await peer.close()
     }
   })
+
+  it('sends the warm-up events before the timed ones, and times only those', async () => {
+    const peer = await startEventHubsPeer({ maxMessageSize: 8192 })
+    try {
+      const all = buildEntries(90, 3)
+      const [warmUp, timed] = [all.slice(0, 30).map((e) => e.json), all.slice(30).map((e) => e.json)]
+      const { eventsPerSec, cpuMicrosPerEvent } = await rawSdkYardstick(peer.connectionString(), timed, warmUp)
+      expect(eventsPerSec).toBeGreaterThan(0)
+      expect(cpuMicrosPerEvent).toBeGreaterThan(0)
+      // Each device's warm-up events arrive before its timed ones.
+      const ids = peer.received().map((e) => e.messageId)
+      expect(ids).toHaveLength(90)
+      const position = new Map(ids.map((id, i) => [id, i]))
+      for (const device of new Set(all.map((e) => e.source))) {
+        const order = all.filter((e) => e.source === device).map((e) => position.get(e.id))
+        expect(order).toEqual([...order].sort((a, b) => a! - b!))
+      }
+    } finally {
+      await peer.close()
+    }
+  })
 })
