@@ -29,25 +29,34 @@ const DEVICES = 100
  * 300,000 events. A gateway forwards for months, so both sides are timed warm.
  */
 export const WARM_UP = 50_000
+/**
+ * Live structured runs of the default path, each followed by a yardstick run (Y P Y P Y P Y). On
+ * this shared VM one run moves by ±25%, so the figures are medians of these.
+ */
+export const LIVE_RUNS = 3
 
 export interface EventHubsBenchResult {
   /**
    * Simulator → store → Event Hubs uplink → peer, all accepted, events/s: EVENTS events, from the
-   * end of the warm-up (WARM_UP events forwarded) to the last ack.
+   * end of the warm-up (WARM_UP events forwarded) until EVENTS more were; the median of LIVE_RUNS.
    */
   pipelineEventsPerSec: number
+  /** Each live run of the default path, events/s, in run order. */
+  pipelineRunsEventsPerSec: number[]
   /**
    * Raw EventHubProducerClient on pre-built events, events/s (connected, and WARM_UP events sent,
-   * before the clock starts): the mean of a run before and a run after the pipelines.
+   * before the clock starts): the median of the LIVE_RUNS + 1 runs around the live runs.
    */
   rawSdkEventsPerSec: number
-  /** The two yardstick runs, before and after the pipelines, events/s. */
+  /** Every yardstick run, events/s, in run order (one before each live run and one after the last). */
   rawSdkRunsEventsPerSec: number[]
-  /** pipeline / raw SDK; target >= 0.9. */
+  /** pipeline / raw SDK (median / median); target >= 0.9. */
   ratio: number
+  /** Each live run against the mean of the yardstick runs just before and after it. */
+  runRatios: number[]
   /** The pipeline's warm-up (the first WARM_UP events of a fresh process), events/s. */
   pipelineColdEventsPerSec: number
-  /** The raw SDK's warm-up (the first WARM_UP events of a fresh process), events/s; mean of both runs. */
+  /** The raw SDK's warm-up (the first WARM_UP events of a fresh process), events/s; median of its runs. */
   rawSdkColdEventsPerSec: number
   /** pipelineColdEventsPerSec / rawSdkColdEventsPerSec: both sides before the JIT has compiled them. */
   coldRatio: number
@@ -164,64 +173,92 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
-/** Live pipeline, then the drain of a backlog, with the uplink's SDK on `thread`, in `mode`. */
-async function measurePath(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', rawSdkEventsPerSec: number, pin?: string, routing: 'key' | 'partition' = 'key'): Promise<UplinkPathFigures & { backlogEvents: number; peerCpuMicrosPerEvent: number }> {
+/** The median of `values` (the mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** One live pipeline run, with the SDK on `thread`, in `mode`, and the peer's CPU meanwhile. */
+async function liveRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<[Record<string, number>, number]> {
   const cs = peer.connectionString()
-  const uplinkArgs = [thread, mode, routing]
-  const [pipe, peerCpuMicrosPerEvent] = await withPeerCpu(peer, EVENTS + WARM_UP, () =>
-    withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, ...uplinkArgs, String(WARM_UP)], pin)))
-  // The backlog: the peer is down while the worker fills its store, and comes back when it says so.
+  return withPeerCpu(peer, EVENTS + WARM_UP, () =>
+    withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode, routing, String(WARM_UP)], pin)))
+}
+
+/** The drain of a backlog: the peer is down while the worker fills its store, and comes back when it says so. */
+async function drainRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<Record<string, number>> {
   await peer.kill()
   peer.forget()
-  const backlog = await withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, ...uplinkArgs], pin, () => peer.restart()))
+  const cs = peer.connectionString()
+  return withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs-backlog', cs, String(BACKLOG), dir, thread, mode, routing], pin, () => peer.restart()))
+}
+
+/** Figures of one path from its live run(s) (medians) and its drain; ratios are set later (setRatios). */
+function pathFigures(live: Array<Record<string, number>>, backlog: Record<string, number>): UplinkPathFigures {
+  const of = (key: string): number => median(live.map((r) => r[key]!))
   return {
-    pipelineEventsPerSec: pipe['eventsPerSec']!,
-    pipelineColdEventsPerSec: pipe['warmUpEventsPerSec']!,
-    ratio: pipe['eventsPerSec']! / rawSdkEventsPerSec,
-    pipelineCpuMicrosPerEvent: pipe['cpuMicrosPerEvent']!,
-    pipelinePeakRssMb: pipe['peakRssMb']!,
+    pipelineEventsPerSec: of('eventsPerSec'),
+    pipelineColdEventsPerSec: of('warmUpEventsPerSec'),
+    ratio: Number.NaN,
+    pipelineCpuMicrosPerEvent: of('cpuMicrosPerEvent'),
+    pipelinePeakRssMb: Math.max(...live.map((r) => r['peakRssMb']!)),
     drainEventsPerSec: backlog['drainEventsPerSec']!,
-    drainRatio: backlog['drainEventsPerSec']! / rawSdkEventsPerSec,
+    drainRatio: Number.NaN,
     drainCpuMicrosPerEvent: backlog['drainCpuMicrosPerEvent']!,
     drainPeakRssMb: backlog['peakRssMb']!,
-    backlogEvents: backlog['queued']!,
-    peerCpuMicrosPerEvent,
   }
+}
+
+/** One live run and one drain of a path other than the default. */
+async function measureVariant(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<UplinkPathFigures> {
+  const [live] = await liveRun(peer, thread, mode, routing, pin)
+  return pathFigures([live], await drainRun(peer, thread, mode, routing, pin))
 }
 
 /**
  * Runs every measurement against one peer (1 MiB max message size, like Event Hubs Standard):
- * the raw SDK, then the pipeline and the drain in structured mode with the default `thread: main`,
- * then with `thread: worker`, then in batch mode on the main thread, then structured with
- * `routing: partition`, then the raw SDK again.
+ * the default path (structured, `thread: main`, keyed) live LIVE_RUNS times, each between two
+ * raw SDK runs, and its drain; then one live run and one drain each with `thread: worker`, in
+ * batch mode, and with `routing: partition`.
  */
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
   try {
     const yardstick = (): Promise<[Record<string, number>, number]> =>
       withPeerCpu(peer, EVENTS + WARM_UP, () => runChild('eventhubs-yardstick-worker.js', [peer.connectionString(), String(EVENTS), String(DEVICES), String(WARM_UP)], opts.pin))
-    // Run-to-run noise on a shared VM is ±25%: the yardstick runs before and after the pipelines
-    // and the ratios use the mean, so a machine that speeds up or slows down during the run
-    // does not favour either side. Both figures are in the result.
-    const [before, peerCpuBefore] = await yardstick()
-    const provisional = before['eventsPerSec']! // ratios are set again below, from the mean
-    const { backlogEvents, peerCpuMicrosPerEvent, ...main } = await measurePath(peer, 'main', 'structured', provisional, opts.pin)
-    const { backlogEvents: _w, peerCpuMicrosPerEvent: _wp, ...worker } = await measurePath(peer, 'worker', 'structured', provisional, opts.pin)
-    const { backlogEvents: _b, peerCpuMicrosPerEvent: _bp, ...batch } = await measurePath(peer, 'main', 'batch', provisional, opts.pin)
-    const { backlogEvents: _p, peerCpuMicrosPerEvent: _pp, ...partition } = await measurePath(peer, 'main', 'structured', provisional, opts.pin, 'partition')
-    const [after, peerCpuAfter] = await yardstick()
-    const rawSdkEventsPerSec = (before['eventsPerSec']! + after['eventsPerSec']!) / 2
+    // Run-to-run noise on a shared VM is ±25%: live runs alternate with yardstick runs, and the
+    // ratio is median over median, so a machine that speeds up or slows down during the bench
+    // does not favour either side. Every run is in the result.
+    const yards = [await yardstick()]
+    const lives: Array<[Record<string, number>, number]> = []
+    for (let i = 0; i < LIVE_RUNS; i++) {
+      lives.push(await liveRun(peer, 'main', 'structured', 'key', opts.pin))
+      yards.push(await yardstick())
+    }
+    const liveResults = lives.map(([r]) => r)
+    const mainDrain = await drainRun(peer, 'main', 'structured', 'key', opts.pin)
+    const main = pathFigures(liveResults, mainDrain)
+    const backlogEvents = mainDrain['queued']!
+    const worker = await measureVariant(peer, 'worker', 'structured', 'key', opts.pin)
+    const batch = await measureVariant(peer, 'main', 'batch', 'key', opts.pin)
+    const partition = await measureVariant(peer, 'main', 'structured', 'partition', opts.pin)
+    const yardRates = yards.map(([r]) => r['eventsPerSec']!)
+    const rawSdkEventsPerSec = median(yardRates)
     for (const figures of [main, worker, batch, partition]) setRatios(figures, rawSdkEventsPerSec)
-    const rawSdkColdEventsPerSec = (before['warmUpEventsPerSec']! + after['warmUpEventsPerSec']!) / 2
+    const rawSdkColdEventsPerSec = median(yards.map(([r]) => r['warmUpEventsPerSec']!))
     return {
       ...main,
+      pipelineRunsEventsPerSec: liveResults.map((r) => r['eventsPerSec']!),
+      runRatios: liveResults.map((r, i) => r['eventsPerSec']! / ((yardRates[i]! + yardRates[i + 1]!) / 2)),
       rawSdkEventsPerSec,
       rawSdkColdEventsPerSec,
       coldRatio: main.pipelineColdEventsPerSec / rawSdkColdEventsPerSec,
-      rawSdkRunsEventsPerSec: [before['eventsPerSec']!, after['eventsPerSec']!],
-      rawSdkCpuMicrosPerEvent: (before['cpuMicrosPerEvent']! + after['cpuMicrosPerEvent']!) / 2,
-      rawSdkPeerCpuMicrosPerEvent: (peerCpuBefore + peerCpuAfter) / 2,
-      pipelinePeerCpuMicrosPerEvent: peerCpuMicrosPerEvent,
+      rawSdkRunsEventsPerSec: yardRates,
+      rawSdkCpuMicrosPerEvent: median(yards.map(([r]) => r['cpuMicrosPerEvent']!)),
+      rawSdkPeerCpuMicrosPerEvent: median(yards.map(([, cpu]) => cpu)),
+      pipelinePeerCpuMicrosPerEvent: median(lives.map(([, cpu]) => cpu)),
       backlogEvents,
       worker,
       batch,
