@@ -102,9 +102,9 @@ async function main(): Promise<void> {
   const io0 = procIo('self')
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  const atStart = metrics.snapshot().forwarded
-  if (!gated) await gateway.start()
   const field = scenario === 'throughput' || scenario === 'eventhubs' ? 'forwarded' : 'ingested'
+  const atStart = metrics.snapshot()[field]
+  if (!gated) await gateway.start()
   // When ingest had stored everything: if it is long before the end, the uplink is the bottleneck.
   let ingestSeconds: number | undefined
   while (metrics.snapshot()[field] < windowEnd) {
