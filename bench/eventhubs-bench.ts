@@ -91,6 +91,12 @@ export interface EventHubsBenchResult {
   /** The same pipeline and drain in `mode: batch` (JSON batch documents), on the main thread. */
   batch: UplinkPathFigures
   /**
+   * The same pipeline and drain in `mode: binary`, the uplink's default (attributes as AMQP
+   * application properties, the data alone as the body), on the main thread. Not the yardstick's
+   * message: the ratio says what the default costs against it.
+   */
+  binary: UplinkPathFigures
+  /**
    * The structured pipeline and drain with `routing: partition` (one AMQP batch per partition of
    * the peer's 4, not per device), on the main thread. Against the same yardstick, which keeps one
    * partition key per device.
@@ -173,6 +179,8 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
+type UplinkMode = 'structured' | 'batch' | 'binary'
+
 /** The median of `values` (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
@@ -181,14 +189,14 @@ export function median(values: readonly number[]): number {
 }
 
 /** One live pipeline run, with the SDK on `thread`, in `mode`, and the peer's CPU meanwhile. */
-async function liveRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<[Record<string, number>, number]> {
+async function liveRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: UplinkMode, routing: 'key' | 'partition', pin?: string): Promise<[Record<string, number>, number]> {
   const cs = peer.connectionString()
   return withPeerCpu(peer, EVENTS + WARM_UP, () =>
     withDataDir((dir) => runChild('pipeline-worker.js', ['eventhubs', cs, String(EVENTS), dir, thread, mode, routing, String(WARM_UP)], pin)))
 }
 
 /** The drain of a backlog: the peer is down while the worker fills its store, and comes back when it says so. */
-async function drainRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<Record<string, number>> {
+async function drainRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: UplinkMode, routing: 'key' | 'partition', pin?: string): Promise<Record<string, number>> {
   await peer.kill()
   peer.forget()
   const cs = peer.connectionString()
@@ -212,7 +220,7 @@ function pathFigures(live: Array<Record<string, number>>, backlog: Record<string
 }
 
 /** One live run and one drain of a path other than the default. */
-async function measureVariant(peer: EventHubsPeer, thread: 'main' | 'worker', mode: 'structured' | 'batch', routing: 'key' | 'partition', pin?: string): Promise<UplinkPathFigures> {
+async function measureVariant(peer: EventHubsPeer, thread: 'main' | 'worker', mode: UplinkMode, routing: 'key' | 'partition', pin?: string): Promise<UplinkPathFigures> {
   const [live] = await liveRun(peer, thread, mode, routing, pin)
   return pathFigures([live], await drainRun(peer, thread, mode, routing, pin))
 }
@@ -243,10 +251,11 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
     const backlogEvents = mainDrain['queued']!
     const worker = await measureVariant(peer, 'worker', 'structured', 'key', opts.pin)
     const batch = await measureVariant(peer, 'main', 'batch', 'key', opts.pin)
+    const binary = await measureVariant(peer, 'main', 'binary', 'key', opts.pin)
     const partition = await measureVariant(peer, 'main', 'structured', 'partition', opts.pin)
     const yardRates = yards.map(([r]) => r['eventsPerSec']!)
     const rawSdkEventsPerSec = median(yardRates)
-    for (const figures of [main, worker, batch, partition]) setRatios(figures, rawSdkEventsPerSec)
+    for (const figures of [main, worker, batch, binary, partition]) setRatios(figures, rawSdkEventsPerSec)
     const rawSdkColdEventsPerSec = median(yards.map(([r]) => r['warmUpEventsPerSec']!))
     return {
       ...main,
@@ -262,6 +271,7 @@ export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<
       backlogEvents,
       worker,
       batch,
+      binary,
       partition,
     }
   } finally {
