@@ -2,8 +2,9 @@
  * Event Hubs throughput: the durable pipeline (simulator → LevelStore → forwarder →
  * EventHubsUplink → peer, every batch accepted) against the raw SDK (createBatch / tryAdd /
  * sendBatch, no store) on the same local AMQP peer, the same number of events, in the same run.
- * The pipeline runs in structured mode (the same AMQP messages as the yardstick) and in batch
- * mode (the same events in JSON batch documents: fewer, larger AMQP messages).
+ * The pipeline runs in structured mode (the same AMQP messages as the yardstick), in batch mode
+ * (the same events in JSON batch documents: fewer, larger AMQP messages) and in binary mode (the
+ * uplink's default: attributes as application properties).
  *
  * Both producers run in a child process of their own (pipeline-worker.js scenario `eventhubs`,
  * eventhubs-yardstick-worker.js) while the peer runs here, so neither shares its event loop with
@@ -229,7 +230,7 @@ async function measureVariant(peer: EventHubsPeer, thread: 'main' | 'worker', mo
  * Runs every measurement against one peer (1 MiB max message size, like Event Hubs Standard):
  * the default path (structured, `thread: main`, keyed) live LIVE_RUNS times, each between two
  * raw SDK runs, and its drain; then one live run and one drain each with `thread: worker`, in
- * batch mode, and with `routing: partition`.
+ * batch mode, in binary mode, and with `routing: partition`.
  */
 export async function benchEventHubs(opts: EventHubsBenchOptions = {}): Promise<EventHubsBenchResult> {
   const peer = await startEventHubsPeer({ maxMessageSize: 1024 * 1024 })
