@@ -97,7 +97,7 @@ import { PRIORITIES, type AppendBatch, type AppendResult, type DeadLetter, type 
 import { prepareEvents } from './append-plan.js'
 import { deadLetterEntries, purgeDeadLetterArea, requeueDeadLetterChunk } from './dead-letter-ops.js'
 import { readDeadLetters } from './dead-letters.js'
-import { effectiveAcked } from './log-state.js'
+import { effectiveAcked, readThrough } from './log-state.js'
 import { readClass, readQueue } from './reader.js'
 import { SerialLock } from './serial-lock.js'
 import { REQUEUE_CHUNK, StoreCore } from './store-core.js'
@@ -174,8 +174,7 @@ export class LevelStore extends StoreCore implements Store {
     let count = 0
     for (const priority of PRIORITIES) {
       const log = this.ctx!.logs[priority]
-      const cursor = state[priority]
-      count += Math.max(0, log.next - 1 - Math.max(cursor.readPos, effectiveAcked(cursor, log)))
+      count += Math.max(0, log.next - 1 - readThrough(state[priority], log))
     }
     return count
   }

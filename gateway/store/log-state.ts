@@ -69,6 +69,11 @@ export function effectiveAcked(cursor: CursorState, log: ClassLog): number {
   return Math.max(cursor.acked, log.first ? log.first.offset - 1 : log.next - 1)
 }
 
+/** How far an uplink has read a class: what it was handed, or what counts as acked if more. */
+export function readThrough(cursor: CursorState, log: ClassLog): number {
+  return Math.max(cursor.readPos, effectiveAcked(cursor, log))
+}
+
 /** Depth, bytes and age of what this uplink has not acked in one class. */
 export function classQueueStats(cursor: CursorState, log: ClassLog, nowMs: number): QueueStats {
   const acked = effectiveAcked(cursor, log)

@@ -9,7 +9,7 @@
 import { PRIORITIES, type Entry, type Priority } from '../core/types.js'
 import { EntryScanner } from './entry-scanner.js'
 import type { LevelDb } from './front-trimmer.js'
-import { effectiveAcked, type ClassLog, type CursorState, type PerClass } from './log-state.js'
+import { readThrough, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import { slowestReadPos, type RecentEntries } from './recent-entries.js'
 import { decodeEntry } from './value-codec.js'
 
@@ -106,7 +106,7 @@ export async function readQueue(
     for (const priority of PRIORITIES) {
       const cursor = state[priority]
       const log = logs[priority]
-      const after = Math.max(cursor.readPos, effectiveAcked(cursor, log))
+      const after = readThrough(cursor, log)
       if (after >= log.next - 1) continue // nothing newer: skip the seek
       const epoch = cursor.readEpoch
       const budget = { maxEvents: limits.maxEvents - out.length, maxBytes: limits.maxBytes - bytes, atLeastOne: out.length === 0, next: log.next, onReadError: limits.onReadError }

@@ -26,7 +26,7 @@
 import { PRIORITIES, type Entry, type Priority } from '../core/types.js'
 import type { PreparedEvent } from './append-plan.js'
 import type { AppendedRange } from './log-mutations.js'
-import { effectiveAcked, type ClassLog, type CursorState, type PerClass } from './log-state.js'
+import { readThrough, type ClassLog, type CursorState, type PerClass } from './log-state.js'
 import type { ClassRead, ReadBudget } from './reader.js'
 
 /**
@@ -154,11 +154,6 @@ export class RecentEntries {
 
 export function emptyRecent(): PerClass<RecentEntries> {
   return { alert: new RecentEntries(), telemetry: new RecentEntries() }
-}
-
-/** How far an uplink has read a class: what it was handed, or what counts as acked if more. */
-function readThrough(cursor: CursorState, log: ClassLog): number {
-  return Math.max(cursor.readPos, effectiveAcked(cursor, log))
 }
 
 /** The read position of the uplink furthest ahead in the class (-Infinity without uplinks). */
