@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
 import { silentLogger } from '../core/observability.js'
 import { copyInChild, finishInterruptedRepair, runChild } from './child-salvage.js'
-import { KEY_AREAS } from './keys.js'
+import { KEY_AREAS, frontKey } from './keys.js'
 import { LevelStore } from './level-store.js'
 import { REPAIR_MARKER } from './salvage.js'
 import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
@@ -86,7 +86,7 @@ describe('salvage in child processes', () => {
     const dir = newDir()
     await filledStore(dir, 10)
     const db = new Level<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
-    await db.put('m!f!t', Buffer.from('9999', 'latin1')) // a wrong but well-formed number: it has no checksum
+    await db.put(frontKey('telemetry'), Buffer.from('9999', 'latin1')) // a wrong but well-formed number: it has no checksum
     await db.close()
     const store = await openStore(dir)
     expect(ids(await readAll(store, 'u1'))).toEqual(ids(makeEvents(0, 10)))

@@ -19,8 +19,22 @@ export const ENTRY_KEY_BYTES = 4 + OFFSET_DIGITS
 
 export const CURSOR_PREFIX = 'c!'
 export const DEAD_LETTER_PREFIX = 'd!'
-export const COUNTER_PREFIX = 's!'
-export const META_PREFIX = 'm!'
+/**
+ * Sequence counters and meta keys are rewritten by every append, so every LevelDB table holds
+ * some. They sort BEFORE the entries (upper case: 'M' and 'S' < 'e'), like cursors and dead
+ * letters, so a table's key range ends at its newest entry and a deeper table never spans the
+ * entries newer than its own. LevelDB drops an acked entry's deletion marker (and the entry) in a
+ * compaction only when no deeper table's range covers the key: with these keys after the entries
+ * (layout 1: 'm!', 's!'), every deeper table covered every newer entry, so level 1 filled with
+ * dead entries and markers that each level-0 compaction rewrote again. Measured on the Event Hubs
+ * bench (300,000 events live): LevelDB's compaction thread 9.7-11.2 µs of CPU per event before,
+ * 3.3-3.8 after; the whole process 36 µs before, 29 after (medians of 3 alternating runs).
+ */
+export const COUNTER_PREFIX = 'S!'
+export const META_PREFIX = 'M!'
+/** Where layout 1 kept them; open() moves them (key-layout.ts), and a salvage copies them too. */
+export const LEGACY_COUNTER_PREFIX = 's!'
+export const LEGACY_META_PREFIX = 'm!'
 
 function pad(n: number): string {
   return String(n).padStart(OFFSET_DIGITS, '0')
@@ -116,6 +130,12 @@ export function uplinkOfDeadLetterKey(key: string): string {
  * table may cut short, entries last. A new area must be added here, or a salvage leaves it behind.
  */
 export const KEY_AREAS: readonly string[] = [COUNTER_PREFIX, META_PREFIX, CURSOR_PREFIX, DEAD_LETTER_PREFIX, entryPrefix('alert'), entryPrefix('telemetry')]
+
+/**
+ * What a salvage copies: every key area, the layout-1 counter and meta areas first (a damaged
+ * store may predate layout 2; the copy is migrated when it is opened).
+ */
+export const SALVAGE_AREAS: readonly string[] = [LEGACY_COUNTER_PREFIX, LEGACY_META_PREFIX, ...KEY_AREAS]
 
 /**
  * A key range below every key area: LevelDB's compactRange over it only flushes the memtable (and

@@ -44,11 +44,11 @@ describe('LevelStore specifics', () => {
     const store = await start(dir)
     await store.append({ events: [makeEvent(0), makeEvent(1, 'alert')], counters: new Map([['src', 2]]) })
     await store.close()
-    expect(await rawKeys(dir)).toEqual(['e!a!0000000000000000', 'e!t!0000000000000000', 'm!a', 'm!c', 'm!f!a', 'm!f!t', 'm!t', 's!src'])
+    expect(await rawKeys(dir)).toEqual(['M!a', 'M!c', 'M!f!a', 'M!f!t', 'M!t', 'S!src', 'e!a!0000000000000000', 'e!t!0000000000000000'])
     const again = await start(dir)
     await again.ack('u1', await readAll(again, 'u1'))
     await again.close()
-    expect(await rawKeys(dir)).toEqual(['c!u1!a', 'c!u1!t', 'm!a', 'm!c', 'm!f!a', 'm!f!t', 'm!t', 's!src'])
+    expect(await rawKeys(dir)).toEqual(['M!a', 'M!c', 'M!f!a', 'M!f!t', 'M!t', 'S!src', 'c!u1!a', 'c!u1!t'])
   })
 
   it('collects a long acked range (beyond one batch) and keeps byte accounting', async () => {

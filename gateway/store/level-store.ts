@@ -16,15 +16,17 @@
  * - Alerts are never evicted to make room for telemetry. Every drop is counted by DropReason.
  * - Queue order is offset order, never time: a wall-clock step cannot reorder anything.
  *
- * Key layout (utf8 keys; numbers zero-padded to 16 digits so key order is queue order)
+ * Key layout 2 (utf8 keys; numbers zero-padded to 16 digits so key order is queue order). Every
+ * key that is rewritten sorts before the entries, so that LevelDB can drop acked entries early in
+ * its compactions (keys.ts says why; open() moves layout 1's `m!` and `s!` keys, key-layout.ts):
+ *   M!a, M!t              "next,cumBytes" of the class, written with every append to it
+ *   M!c                   store time (store-clock.ts): with every append, every minute, at close
+ *   M!f!a, M!f!t          first live offset of the class, with every write that deletes at its front
+ *   S!<source>            CloudEvent sequence counter of a source
+ *   c!<uplink>!a|t        highest contiguous acked offset of the uplink in that class
+ *   d!<uplink>!<seq>      dead letter (JSON: entry, reason, message, time)
  *   e!a!<offset>          alert entry      value: CRC32 + times + CloudEvent JSON (value-codec.ts)
  *   e!t!<offset>          telemetry entry
- *   m!a, m!t              "next,cumBytes" of the class, written with every append to it
- *   m!c                   store time (store-clock.ts): with every append, every minute, at close
- *   m!f!a, m!f!t          first live offset of the class, with every write that deletes at its front
- *   c!<uplink>!a|t        highest contiguous acked offset of the uplink in that class
- *   s!<source>            CloudEvent sequence counter of a source
- *   d!<uplink>!<seq>      dead letter (JSON: entry, reason, message, time)
  *
  * Append: resolves after ONE db.batch({ sync: true }) holding the evictions, the entries, the meta
  * keys, the counters and the store time, so counters are durable exactly with their events.
@@ -69,7 +71,7 @@
  *   when done, so a crash mid-copy never opens a half copy). Logged GW_ERR_STORE_CORRUPT; the
  *   outcome is `salvage` (a SalvageReport). Environment errors (LOCK held, disk full, permissions)
  *   still throw.
- * - Entries missing at the front of a class at open (between the front key m!f and the first
+ * - Entries missing at the front of a class at open (between the front key M!f and the first
  *   entry: a lost table) are counted `corrupt_entry`; entries below the front key are cleared.
  * - Every value carries a CRC32 (LevelDB does not verify block checksums on reads). A value that
  *   fails it, or an offset LevelDB lost, is left out of reads and passed over by every cursor;

@@ -30,7 +30,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Level } from 'level'
-import { KEY_AREAS, entryKey, entryPrefix, isEntryKey, parseEntryKey, prefixRange } from './keys.js'
+import { SALVAGE_AREAS, entryKey, entryPrefix, isEntryKey, parseEntryKey, prefixRange } from './keys.js'
 
 type Db = Level<string, Buffer>
 
@@ -172,8 +172,8 @@ async function copyStore(fromDir: string, toDir: string, after: string | undefin
     const to = await target(openDb(toDir, true))
     try {
       const totals: Totals = { copied: 0, skipped: 0, readErrors: 0 }
-      const start = after === undefined ? 0 : Math.max(0, KEY_AREAS.findIndex((a) => after.startsWith(a)))
-      for (const area of KEY_AREAS.slice(start)) {
+      const start = after === undefined ? 0 : Math.max(0, SALVAGE_AREAS.findIndex((a) => after.startsWith(a)))
+      for (const area of SALVAGE_AREAS.slice(start)) {
         const last = await copyForward(from, to, area, after, totals)
         if (totals.readErrors > 0) await copyBackward(from, to, area, last, totals)
       }

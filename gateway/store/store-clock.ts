@@ -7,7 +7,7 @@
  *
  *   the highest store time persisted in the DB  +  monotonic time elapsed since open()
  *
- * and is saved (key `m!c`) with every append, every CLOCK_SAVE_INTERVAL_MS and at close. Entries
+ * and is saved (key `M!c`) with every append, every CLOCK_SAVE_INTERVAL_MS and at close. Entries
  * carry the store time of their append; wall time stays in the entry for display only.
  *
  * Consequence, on purpose: time while the gateway is not running (powered off, crashed, stopped)
