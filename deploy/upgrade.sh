@@ -11,8 +11,10 @@
 #   2. installs the release's unit file, switches the `current` symlink, restarts the service;
 #   3. waits (default 90 s) until the service is active: with Type=notify that means it sent
 #      READY=1 (store open, uplinks started);
-#   4. if it does not become active: switches `current` back, restores the previous unit,
-#      restarts the previous release, and exits 1 (2 if the previous release fails too).
+#   4. if it does not become active: stops it, moves the queue's keys back to the store key
+#      layout older releases read (`edge-gateway store-layout 1`), switches `current` back,
+#      restores the previous unit, restarts the previous release, and exits 1 (2 if the previous
+#      release fails too).
 # The config (/etc/edge-gateway) and the queue (/var/lib/edge-gateway) are never touched: queued
 # events are sent by whichever release runs. The newest three releases are kept for rollbacks.
 #
@@ -73,6 +75,8 @@ fi
 
 warn "edge-gateway $VERSION did not become active within ${READY_TIMEOUT}s; rolling back to $previous"
 warn "  (its logs: journalctl -u $SERVICE_NAME -n 100; the release stays in $RELEASES_DIR/$VERSION)"
+stop_service
+restore_store_layout "$VERSION"
 if start_release "$previous"; then
   warn "rolled back: edge-gateway $previous is active again"
   exit 1

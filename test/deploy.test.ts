@@ -10,11 +10,14 @@
  * Modes are always checked on disk; owners on disk when root, else from the chown record.
  */
 import { execFile } from 'node:child_process'
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { Level } from 'level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LevelStore } from '../gateway/store/level-store.js'
+import { makeEvents } from './contract/store-contract-support.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const IS_ROOT = process.getuid?.() === 0
@@ -321,6 +324,7 @@ describe('install, upgrade, rollback, uninstall in a temporary root', () => {
       'systemctl daemon-reload',
       'systemctl restart edge-gateway',
       'systemctl is-active edge-gateway',
+      'systemctl stop edge-gateway',
       'systemctl daemon-reload',
       'systemctl restart edge-gateway',
       'systemctl is-active edge-gateway',
@@ -369,6 +373,32 @@ describe('install, upgrade, rollback, uninstall in a temporary root', () => {
     }
     expect(readFileSync(path.join(sb.destdir, 'etc/passwd'), 'utf8')).not.toContain('edge-gateway:')
     expect(readFileSync(path.join(sb.destdir, 'etc/group'), 'utf8')).toContain('gpio:') // shared groups stay
+  })
+})
+
+describe('a rollback and the store key layout', () => {
+  it('upgrade.sh moves the queue back to key layout 1 before it restarts the previous release', async () => {
+    const sb = makeSandbox(base, 'layout')
+    const install = await run('bash', [path.join(ROOT, 'deploy/install.sh'), pkgs['1.0.0']!], { env: sb.env })
+    expect(install.code, install.stderr + install.stdout).toBe(0)
+    // The queue as the failing release left it: it moved the keys to layout 2 when it started.
+    const queue = path.join(sb.destdir, 'var/lib/edge-gateway/queue')
+    const store = new LevelStore({ dir: queue, maxBytes: 1e9, maxAgeMs: 1e12, uplinks: ['cloud'] })
+    await store.open()
+    await store.append({ events: makeEvents(0, 3), counters: new Map([['src', 3]]) })
+    await store.close()
+    if (IS_ROOT) chownSync(queue, 4321, 4321) // the service user's, as the service runs
+
+    const r = await run('bash', [path.join(ROOT, 'deploy/upgrade.sh'), pkgs['1.2.0']!], { env: { ...sb.env, FAKE_FAIL_VERSION: '1.2.0' } })
+    expect(r.code, r.stderr + r.stdout).toBe(1)
+    expect(r.stdout).toContain(`moved 5 keys of ${queue} to layout 1`)
+    // Files LevelDB made while moving belong to the queue's owner, not to root (checked before this
+    // test opens the store itself, as root).
+    if (IS_ROOT) for (const f of readdirSync(queue)) expect({ f, uid: statSync(path.join(queue, f)).uid }).toEqual({ f, uid: 4321 })
+    const db = new Level<string, Buffer>(queue, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    const keys = await db.keys().all().finally(() => db.close())
+    expect(keys.filter((k) => !k.startsWith('e!'))).toEqual(['m!c', 'm!f!a', 'm!f!t', 'm!t', 's!src'])
+    expect(calls(sb).filter((c) => c.startsWith('systemctl stop'))).toEqual(['systemctl stop edge-gateway'])
   })
 })
 

@@ -267,6 +267,25 @@ restart_service() {
   timeout "$READY_TIMEOUT" $SYSTEMCTL restart "$SERVICE_NAME" || true
 }
 
+# stop_service: stops the unit (a release that did not come up may still be starting or restarting).
+stop_service() {
+  no_systemctl && return 0
+  timeout "$READY_TIMEOUT" $SYSTEMCTL stop "$SERVICE_NAME" || true
+}
+
+# restore_store_layout VERSION: before rolling back from VERSION, with the service stopped. Since
+# store key layout 2, a release moves the queue's counter and meta keys to it when it starts;
+# releases before it would not find them there (their CloudEvent sequence numbers would start
+# again at 1). VERSION's own CLI moves them back (a release that reads layout 2 moves them forward
+# again at its start). A release without the command predates layout 2: it moved nothing.
+restore_store_layout() {
+  local cli
+  cli="$(r "$RELEASES_DIR/$1/bin/edge-gateway.js")"
+  "$NODE" "$cli" store-layout --help >/dev/null 2>&1 || return 0
+  "$NODE" "$cli" store-layout 1 --config "$(r "$CONF_DIR/config.yaml")" ${DESTDIR:+--root "$DESTDIR"} ||
+    warn "could not move the queue back to store key layout 1: a release before layout 2 starts its sequence numbers again at 1"
+}
+
 # wait_active: after a (re)start, true when the unit is active within READY_TIMEOUT seconds. For
 # Type=notify "active" means READY=1 arrived; "failed"/"inactive" or the timeout mean it did not.
 wait_active() {

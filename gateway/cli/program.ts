@@ -9,6 +9,7 @@ import { registerQueueCommand } from './commands/queue.js'
 import { registerRunCommand } from './commands/run.js'
 import { registerSimulateCommand } from './commands/simulate.js'
 import { registerStatusCommand } from './commands/status.js'
+import { registerStoreLayoutCommand } from './commands/store-layout.js'
 import { packageVersion } from './version.js'
 
 /**
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDrainCommand(program, ctx)
   registerDecodeCommand(program, ctx)
   registerSimulateCommand(program, ctx)
+  registerStoreLayoutCommand(program, ctx)
   // Later: simulate, decode — one file in commands/ and one line here each.
   return program
 }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ids, makeEvents, readAll } from '../../test/contract/store-contract-support.js'
 import { SalvageFixtures } from '../../test/support/salvage-fixtures.js'
 import { copyInChild } from './child-salvage.js'
-import { migrateKeyLayout } from './key-layout.js'
+import { setKeyLayout } from './key-layout.js'
 import { COUNTER_PREFIX, CURSOR_PREFIX, DEAD_LETTER_PREFIX, KEY_AREAS, LEGACY_COUNTER_PREFIX, LEGACY_META_PREFIX, META_PREFIX, entryPrefix, prefixRange } from './keys.js'
 import { LevelStore } from './level-store.js'
 
@@ -75,9 +75,9 @@ describe('key layout', () => {
   it('moves nothing in a layout-2 store, and nothing twice', async () => {
     const dir = fx.newDir()
     await layoutOneStore(dir)
-    expect(await withDb(dir, (db) => migrateKeyLayout(db))).toBe(5)
+    expect(await withDb(dir, (db) => setKeyLayout(db, 2))).toBe(5)
     const after = await withDb(dir, (db) => db.iterator().all())
-    expect(await withDb(dir, (db) => migrateKeyLayout(db))).toBe(0)
+    expect(await withDb(dir, (db) => setKeyLayout(db, 2))).toBe(0)
     expect(await withDb(dir, (db) => db.iterator().all())).toEqual(after)
   })
 
@@ -93,7 +93,7 @@ describe('key layout', () => {
         { type: 'put', key: `${LEGACY_COUNTER_PREFIX}b`, value: Buffer.from('9') },
       ]),
     )
-    expect(await withDb(dir, (db) => migrateKeyLayout(db))).toBe(3)
+    expect(await withDb(dir, (db) => setKeyLayout(db, 2))).toBe(3)
     const rows = await withDb(dir, (db) => db.iterator().all())
     expect(rows.map(([k, v]) => [k, v.toString()])).toEqual([
       [`${META_PREFIX}c`, 'newer'],

@@ -32,7 +32,7 @@ export const DEAD_LETTER_PREFIX = 'd!'
  */
 export const COUNTER_PREFIX = 'S!'
 export const META_PREFIX = 'M!'
-/** Where layout 1 kept them; open() moves them (key-layout.ts), and a salvage copies them too. */
+/** Where layout 1 kept them: open() moves them (key-layout.ts), a salvage copies them too. */
 export const LEGACY_COUNTER_PREFIX = 's!'
 export const LEGACY_META_PREFIX = 'm!'
 

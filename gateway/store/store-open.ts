@@ -6,7 +6,7 @@ import { loadDeadLetterAreas } from './dead-letters.js'
 import type { DiskSpaceGuard } from './disk-space-guard.js'
 import type { DropCounter } from './drop-counter.js'
 import { LogWriter, type StoreContext } from './log-writer.js'
-import { migrateKeyLayout } from './key-layout.js'
+import { setKeyLayout } from './key-layout.js'
 import { loadState } from './open-state.js'
 import { emptyRecent } from './recent-entries.js'
 import { openSalvaging, type SalvageReport } from './salvage.js'
@@ -47,7 +47,7 @@ async function openAndLoad(config: OpenConfig) {
   })
   try {
     await db.open()
-    await migrateKeyLayout(db)
+    await setKeyLayout(db, 2)
     const loaded = await loadState(db, config.uplinks)
     const deadLetters = await loadDeadLetterAreas(db, config.uplinks)
     return { db, loaded, deadLetters }

@@ -51,13 +51,17 @@ function levelMessage(err: unknown): string {
   return typeof message === 'string' ? message : ''
 }
 
+/** Another process (a running gateway) holds the store's LOCK. */
+export function isLockedError(err: unknown): boolean {
+  return levelCode(err) === 'LEVEL_LOCKED'
+}
+
 /** Conditions of the machine, not of the data: salvaging would not help and must not move data aside. */
 const ENVIRONMENT = /No space left|Permission denied|Operation not permitted|Read-only file system|Too many open files|Cannot allocate memory|Disk quota exceeded/i
 
 /** Another process holds the DB, or the disk/permissions/limits refuse: fix the machine, not the data. */
 export function isEnvironmentError(err: unknown): boolean {
-  const code = levelCode(err)
-  return code === 'LEVEL_LOCKED' || ENVIRONMENT.test(levelMessage(err))
+  return isLockedError(err) || ENVIRONMENT.test(levelMessage(err))
 }
 
 /** The disk (or quota) is full: LevelDB keeps such a write error until reopened (write-recovery.ts). */
@@ -85,7 +89,7 @@ export function toStoreError(err: unknown, dir: string): Error {
   if (levelCode(err) === 'LEVEL_CORRUPTION') {
     return new GatewayError('GW_ERR_STORE_CORRUPT', `store at ${dir} is corrupt`, { cause: err })
   }
-  const detail = levelCode(err) === 'LEVEL_LOCKED' ? ' (another process holds its LOCK)' : ''
+  const detail = isLockedError(err) ? ' (another process holds its LOCK)' : ''
   return new GatewayError('GW_ERR_STORE_CLOSED', `store at ${dir} could not be opened${detail}`, { cause: err })
 }
 
