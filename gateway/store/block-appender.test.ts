@@ -15,7 +15,8 @@ import type { DiskSpaceGuard, FsSpace } from './disk-space-guard.js'
 import { LevelStore } from './level-store.js'
 
 const MiB = 1024 * 1024
-const RESERVE = 10 * MiB
+/** Above LevelDB's own need (its 8 MiB write buffer on this 1 GiB filesystem, divided by 3/4), so it is the reserve in effect. */
+const RESERVE = 16 * MiB
 const dirs: string[] = []
 const stores: LevelStore[] = []
 const aborts: AbortController[] = []

@@ -26,14 +26,18 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 
-/** A filesystem whose free space the test sets; counts statfs calls. */
+/**
+ * A 128 MiB filesystem whose free space the test sets; counts statfs calls. LevelDB's write buffer
+ * there is 4 MiB, so LevelDB's own need (it, divided by 3/4) stays below the 10 MiB reserve the
+ * tests set, which is the reserve in effect.
+ */
 class FakeFs {
   freeBytes = 100 * MiB
   calls = 0
   private waiters: Array<{ calls: number; wake: () => void }> = []
   readonly statfs = async (): Promise<FsSpace> => {
     this.calls++
-    const space = { bavail: Math.floor(this.freeBytes / 4096), bsize: 4096, blocks: (1024 * MiB) / 4096 }
+    const space = { bavail: Math.floor(this.freeBytes / 4096), bsize: 4096, blocks: (128 * MiB) / 4096 }
     for (const w of this.waiters.filter((w) => this.calls >= w.calls)) w.wake()
     this.waiters = this.waiters.filter((w) => this.calls < w.calls)
     return space
@@ -288,11 +292,12 @@ describe('free-space guard', () => {
     }
   })
 
-  it('sizes LevelDB\'s write buffer from the filesystem: 1/32 of it, 64 KiB to 2 MiB', () => {
+  it('sizes LevelDB\'s write buffer from the filesystem: 1/32 of it, 64 KiB to 8 MiB', () => {
     expect(levelDbWriteBufferBytes(4 * MiB)).toBe(128 * 1024)
     expect(levelDbWriteBufferBytes(1 * MiB)).toBe(64 * 1024)
-    expect(levelDbWriteBufferBytes(32 * 1024 * MiB)).toBe(2 * MiB)
-    expect(levelDbWriteBufferBytes(Infinity)).toBe(2 * MiB)
+    expect(levelDbWriteBufferBytes(128 * MiB)).toBe(4 * MiB)
+    expect(levelDbWriteBufferBytes(32 * 1024 * MiB)).toBe(8 * MiB)
+    expect(levelDbWriteBufferBytes(Infinity)).toBe(8 * MiB)
   })
 
   it('the default reserve is min(64 MiB, half the filesystem)', async () => {

@@ -28,7 +28,7 @@
  *   store grow until such a rewrite met ENOSPC (the chaos ENOSPC case at 8,000 readings/s).
  *   Written bytes count twice between samples: they use free space and raise the need.
  * - On a small filesystem the store opens LevelDB with a write buffer of 1/32 of it
- *   (`levelDbWriteBufferBytes`, at most 2 MiB), so the log of a full memtable and its flush stay
+ *   (`levelDbWriteBufferBytes`, at most 8 MiB), so the log of a full memtable and its flush stay
  *   small next to the filesystem. (A small write buffer alone made things worse: tables get
  *   compacted more often, and each L0 compaction rewrites the whole store.)
  * - While not `room`, or while an append did not fit the headroom (`noteShortfall`), a timer

@@ -37,8 +37,9 @@ export interface OpenDeps {
 }
 
 async function openAndLoad(config: OpenConfig) {
-  // Small LevelDB buffers: a Pi has little RAM, and the queue is read once, in order, so a large
-  // block cache buys nothing (defaults: 8 MiB cache, 4 MiB write buffer).
+  // A small block cache: a Pi has little RAM, and the queue is read once, in order, so a large
+  // one buys nothing (LevelDB's default: 8 MiB). The write buffer comes from the filesystem's size
+  // (leveldb-footprint.ts: up to 8 MiB, which saves compactions).
   const db = new Level<string, Buffer>(config.dir, {
     keyEncoding: 'utf8',
     valueEncoding: 'buffer',
