@@ -277,11 +277,12 @@ stop_service() {
 # store key layout 2, a release moves the queue's counter and meta keys to it when it starts;
 # releases before it would not find them there (their CloudEvent sequence numbers would start
 # again at 1). VERSION's own CLI moves them back (a release that reads layout 2 moves them forward
-# again at its start). A release without the command predates layout 2: it moved nothing.
+# again at its start). A release without the command predates layout 2: it moved nothing. One
+# with it whose CLI fails gets a warning, not silence.
 restore_store_layout() {
   local cli
   cli="$(r "$RELEASES_DIR/$1/bin/edge-gateway.js")"
-  "$NODE" "$cli" store-layout --help >/dev/null 2>&1 || return 0
+  [ -f "$(r "$RELEASES_DIR/$1/dist/gateway/cli/commands/store-layout.js")" ] || return 0
   "$NODE" "$cli" store-layout 1 --config "$(r "$CONF_DIR/config.yaml")" ${DESTDIR:+--root "$DESTDIR"} ||
     warn "could not move the queue back to store key layout 1: a release before layout 2 starts its sequence numbers again at 1"
 }
