@@ -283,7 +283,8 @@ restore_store_layout() {
   local cli
   cli="$(r "$RELEASES_DIR/$1/bin/edge-gateway.js")"
   [ -f "$(r "$RELEASES_DIR/$1/dist/gateway/cli/commands/store-layout.js")" ] || return 0
-  "$NODE" "$cli" store-layout 1 --config "$(r "$CONF_DIR/config.yaml")" ${DESTDIR:+--root "$DESTDIR"} ||
+  # From the state directory, the unit's working directory, in case gateway.dataDir is relative.
+  (cd "$(r "$STATE_DIR")" && "$NODE" "$cli" store-layout 1 --config "$(r "$CONF_DIR/config.yaml")" ${DESTDIR:+--root "$DESTDIR"}) ||
     warn "could not move the queue back to store key layout 1: a release before layout 2 starts its sequence numbers again at 1"
 }
 

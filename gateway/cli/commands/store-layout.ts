@@ -68,7 +68,8 @@ async function storeLayout(layout: KeyLayout, opts: Opts, ctx: CliContext): Prom
     ctx.io.err(`store-layout: ${dataDir.error}\n`)
     return EXIT_CONFIG
   }
-  const dir = path.join(opts.root ?? '/', dataDir, 'queue')
+  // As the gateway does: a relative dataDir is taken from the current directory (the unit's is the state directory).
+  const dir = opts.root !== undefined ? path.join(opts.root, dataDir, 'queue') : path.resolve(dataDir, 'queue')
   if (!existsSync(path.join(dir, 'CURRENT'))) {
     ctx.io.out(`no store in ${dir}: nothing to move\n`)
     return EXIT_OK
