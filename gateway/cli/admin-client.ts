@@ -9,13 +9,11 @@
  * Host refused), 64 EX_USAGE (the daemon refused a parameter, e.g. an unknown uplink). A bad
  * `--config` file throws ConfigError (78, printed by `main`).
  */
-import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { Command } from 'commander'
-import { ConfigError, ROOT_PATH, adminSectionSchema, substituteEnv } from '../config/index.js'
+import { ConfigError, adminSectionSchema, readConfigSection, substituteEnv } from '../config/index.js'
 import { place } from '../config/format-issues.js'
-import { parseYamlSource } from '../config/yaml-source.js'
 import type { CliContext } from './context.js'
 import { EXIT_CONFIG, EXIT_USAGE } from './exit-codes.js'
 
@@ -91,17 +89,8 @@ function targetFromUrl(text: string): AdminTarget {
  * password in the service's environment) need not be set in the operator's shell.
  */
 function targetFromConfig(file: string, env: NodeJS.ProcessEnv): AdminTarget {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
-    throw new ConfigError(file, [{ path: ROOT_PATH, message: `cannot read the config file (${reason})` }], { cause: err })
-  }
-  const yaml = parseYamlSource(text)
-  if (yaml.issues.length > 0) throw new ConfigError(file, yaml.issues)
-  const raw = (yaml.data as { admin?: unknown } | null | undefined)?.admin ?? {}
-  const sub = substituteEnv(raw, env)
+  const { raw, yaml } = readConfigSection(file, 'admin')
+  const sub = substituteEnv(raw ?? {}, env)
   if (sub.issues.length > 0) throw new ConfigError(file, sub.issues.map((i) => place(['admin', ...i.path], i.message, yaml)))
   const parsed = adminSectionSchema.safeParse(sub.value)
   if (!parsed.success) {

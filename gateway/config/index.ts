@@ -10,7 +10,7 @@ export {
 } from './sections.js'
 export { ConfigError, ROOT_PATH, formatIssue } from './config-error.js'
 export type { ConfigIssue } from './config-error.js'
-export { loadConfig, parseConfigText } from './load.js'
+export { loadConfig, parseConfigText, readConfigSection } from './load.js'
 export { substituteEnv } from './env-substitution.js'
 export type { SubstitutionResult } from './env-substitution.js'
 export { parseListenAddress } from './listen-address.js'

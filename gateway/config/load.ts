@@ -8,7 +8,7 @@ import { ConfigError, ROOT_PATH, type ConfigIssue } from './config-error.js'
 import { substituteEnv } from './env-substitution.js'
 import { createErrorMap, formatPath, place, toConfigIssues } from './format-issues.js'
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js'
-import { parseYamlSource } from './yaml-source.js'
+import { parseYamlSource, type YamlSource } from './yaml-source.js'
 
 /**
  * Reads and validates the config file at `path`.
@@ -18,14 +18,30 @@ import { parseYamlSource } from './yaml-source.js'
  *   (`(root)`, with the fs error as `cause`). Nothing else is thrown; nothing is written.
  */
 export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  let text: string
+  return parseConfigText(readConfigText(path), env, path)
+}
+
+/** The text of the config file at `path`. @throws ConfigError (`(root)`, fs error as `cause`) when it cannot be read. */
+function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8')
+    return readFileSync(path, 'utf8')
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message
     throw new ConfigError(path, [{ path: ROOT_PATH, message: `cannot read the config file (${reason})` }], { cause: err })
   }
-  return parseConfigText(text, env, path)
+}
+
+/**
+ * One top-level section of the config file at `path` as written: no `${env:…}` substitution, no
+ * schema. For commands that need only that section, so that secrets of the others (in the
+ * service's environment) need not be set where they run. `yaml` places the caller's own issues.
+ * @throws ConfigError when the file cannot be read or is not valid YAML.
+ */
+export function readConfigSection(path: string, section: string): { raw: unknown; yaml: YamlSource } {
+  const yaml = parseYamlSource(readConfigText(path))
+  if (yaml.issues.length > 0) throw new ConfigError(path, yaml.issues)
+  const raw = (yaml.data as Record<string, unknown> | null | undefined)?.[section]
+  return { raw, yaml }
 }
 
 /**

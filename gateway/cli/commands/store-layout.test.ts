@@ -88,4 +88,14 @@ describe('store-layout command', () => {
     expect(bad.code).toBe(64)
     expect(bad.err).toContain('must be 1 or 2')
   })
+
+  it('refuses a config it cannot take the data directory from (exit 78)', async () => {
+    const { root } = stagingRoot()
+    const fromEnv = path.join(root, 'env.yaml')
+    writeFileSync(fromEnv, 'gateway: { id: g, dataDir: "${env:DATA}" }\n')
+    const r = await cli(['1', '--config', fromEnv, '--root', root])
+    expect(r.code).toBe(78)
+    expect(r.err).toContain('gateway.dataDir: must be a plain path')
+    expect(await cli(['1', '--config', path.join(root, 'missing.yaml')])).toMatchObject({ code: 78, err: expect.stringContaining('cannot read the config file (ENOENT)') })
+  })
 })

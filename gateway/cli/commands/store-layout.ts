@@ -10,16 +10,16 @@
  *   service user owns, it must not leave the service unable to open its own store.
  * - A directory without a LevelDB store in it (or none at all) has nothing to move: exit 0.
  */
-import { chownSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { chownSync, existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { Level } from 'level'
-import { parseYamlSource } from '../../config/yaml-source.js'
+import { ConfigError, readConfigSection } from '../../config/index.js'
 import { setKeyLayout, type KeyLayout } from '../../store/key-layout.js'
 import { isLockedError } from '../../store/store-util.js'
 import { EXIT_TEMPFAIL } from '../admin-client.js'
 import type { CliContext } from '../context.js'
-import { EXIT_CONFIG, EXIT_OK, EXIT_SOFTWARE } from '../exit-codes.js'
+import { EXIT_OK, EXIT_SOFTWARE } from '../exit-codes.js'
 
 /** The schema's default (config/sections.ts). */
 const DEFAULT_DATA_DIR = '/var/lib/edge-gateway'
@@ -47,27 +47,18 @@ function layoutArg(value: string): KeyLayout {
   return Number(value) as KeyLayout
 }
 
-/** `gateway.dataDir` of the config file, or an error message. */
-function dataDirOf(file: string): string | { error: string } {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    return { error: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})` }
+/** `gateway.dataDir` of the config file as written. @throws ConfigError (exit 78, printed by `main`). */
+function dataDirOf(file: string): string {
+  const { raw } = readConfigSection(file, 'gateway')
+  const dataDir = (raw as { dataDir?: unknown } | null | undefined)?.dataDir ?? DEFAULT_DATA_DIR
+  if (typeof dataDir !== 'string' || dataDir.includes('${')) {
+    throw new ConfigError(file, [{ path: 'gateway.dataDir', message: 'must be a plain path for store-layout (no ${env:...}: the service environment is not read)' }])
   }
-  const yaml = parseYamlSource(text)
-  if (yaml.issues.length > 0) return { error: `${file} is not valid YAML` }
-  const dataDir = (yaml.data as { gateway?: { dataDir?: unknown } } | null)?.gateway?.dataDir ?? DEFAULT_DATA_DIR
-  if (typeof dataDir !== 'string' || dataDir.includes('${')) return { error: `${file}: gateway.dataDir must be a plain path here` }
   return dataDir
 }
 
 async function storeLayout(layout: KeyLayout, opts: Opts, ctx: CliContext): Promise<number> {
   const dataDir = dataDirOf(opts.config)
-  if (typeof dataDir !== 'string') {
-    ctx.io.err(`store-layout: ${dataDir.error}\n`)
-    return EXIT_CONFIG
-  }
   // As the gateway does: a relative dataDir is taken from the current directory (the unit's is the state directory).
   const dir = opts.root !== undefined ? path.join(opts.root, dataDir, 'queue') : path.resolve(dataDir, 'queue')
   if (!existsSync(path.join(dir, 'CURRENT'))) {
