@@ -2,6 +2,7 @@ export { gatewayConfigSchema } from './schema.js'
 export type { GatewayConfig, GatewayConfigInput, SourceConfig, UplinkConfig } from './schema.js'
 export { SOURCE_SCHEMAS, UPLINK_SCHEMAS, sourceConfigSchema, uplinkConfigSchema } from './component-types.js'
 export {
+  DEFAULT_DATA_DIR,
   adminSectionSchema,
   gatewaySectionSchema,
   ingestSectionSchema,

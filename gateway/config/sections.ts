@@ -9,12 +9,15 @@ import { byteSize, componentId, duration } from './units.js'
 import { listenAddress, type ListenAddress } from './listen-address.js'
 import { isLoopbackHost } from '../admin/listen-address.js'
 
+/** Where the durable queue lives when `gateway.dataDir` is not set (the systemd unit's state directory). */
+export const DEFAULT_DATA_DIR = '/var/lib/edge-gateway'
+
 /** `gateway`: who this gateway is and where it keeps state. */
 export const gatewaySectionSchema = z.strictObject({
   /** Gateway identity; part of every CloudEvent `source` and of MQTT topics. Required. */
   id: componentId,
   /** Directory for the durable queue and counters (relative = to the working directory). @default "/var/lib/edge-gateway" */
-  dataDir: z.string().min(1).default('/var/lib/edge-gateway'),
+  dataDir: z.string().min(1).default(DEFAULT_DATA_DIR),
 })
 
 const WHEN_FULL = ['drop_oldest', 'reject_new', 'block'] as const satisfies readonly WhenFull[]

@@ -14,15 +14,12 @@ import { chownSync, existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { InvalidArgumentError, type Command } from 'commander'
 import { Level } from 'level'
-import { ConfigError, readConfigSection } from '../../config/index.js'
+import { ConfigError, DEFAULT_DATA_DIR, readConfigSection } from '../../config/index.js'
 import { setKeyLayout, type KeyLayout } from '../../store/key-layout.js'
 import { isLockedError } from '../../store/store-util.js'
 import { EXIT_TEMPFAIL } from '../admin-client.js'
 import type { CliContext } from '../context.js'
 import { EXIT_OK, EXIT_SOFTWARE } from '../exit-codes.js'
-
-/** The schema's default (config/sections.ts). */
-const DEFAULT_DATA_DIR = '/var/lib/edge-gateway'
 
 interface Opts {
   config: string
