@@ -17,6 +17,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEventHubsPeer, type EventHubsPeer } from '../test/support/eventhubs-peer.js'
+import { median } from './linear-fit.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 
@@ -181,13 +182,6 @@ async function withDataDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
 }
 
 type UplinkMode = 'structured' | 'batch' | 'binary'
-
-/** The median of `values` (the mean of the middle two for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
 
 /** One live pipeline run, with the SDK on `thread`, in `mode`, and the peer's CPU meanwhile. */
 async function liveRun(peer: EventHubsPeer, thread: 'main' | 'worker', mode: UplinkMode, routing: 'key' | 'partition', pin?: string): Promise<[Record<string, number>, number]> {

@@ -1,4 +1,4 @@
-/** Ordinary least squares for the soak's flatness verdict and the report. Pure. */
+/** Small statistics for the bench: least squares (the soak's flatness verdict, the report), quantiles and medians. Pure. */
 
 export interface LineFit {
   /** dy/dx, in the units of the input. */
@@ -39,4 +39,14 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
   return sorted[rank]!
+}
+
+/**
+ * The median of `values`, unsorted (the mean of the middle two for an even count, unlike
+ * quantileSorted's nearest rank: the Event Hubs bench takes it over 4 yardstick runs).
+ */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
